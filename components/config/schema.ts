@@ -1,0 +1,410 @@
+import { z } from "zod";
+
+/**
+ * The stack configuration of one environment, as one zod schema.
+ *
+ * Every top-level property is one Pulumi config key in the project's namespace
+ * (`homebrew-dev:proxmox`, `homebrew-dev:cluster`, ...). Field descriptions are the config
+ * reference (`docs/config-reference.md` is generated from them), so they say the unit, the
+ * default and what is allowed.
+ */
+
+const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+  error: "expected a DNS label: lowercase letters, digits and '-', 1-63 characters",
+});
+
+const positiveInt = z.int().min(1);
+
+const hostnameSchema = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/, {
+    error: "expected a lowercase fully qualified DNS name such as api.example.com",
+  });
+
+export const Environment = { dev: "dev", staging: "staging", prod: "prod" } as const;
+export type Environment = (typeof Environment)[keyof typeof Environment];
+
+export const Runtime = { gvisor: "gvisor", kata: "kata", nvidia: "nvidia" } as const;
+export type Runtime = (typeof Runtime)[keyof typeof Runtime];
+
+export const ModelEngine = {
+  vllm: "vllm",
+  ollama: "ollama",
+  llamacpp: "llamacpp",
+  dockerModelRunner: "docker-model-runner",
+} as const;
+export type ModelEngine = (typeof ModelEngine)[keyof typeof ModelEngine];
+
+export const CloudflarePlan = {
+  free: "free",
+  pro: "pro",
+  business: "business",
+  enterprise: "enterprise",
+} as const;
+export type CloudflarePlan = (typeof CloudflarePlan)[keyof typeof CloudflarePlan];
+
+// ---------------------------------------------------------------------------------------------
+// Proxmox
+// ---------------------------------------------------------------------------------------------
+
+export const ProxmoxHostSchema = z
+  .strictObject({
+    name: dnsLabel.describe("Proxmox node name exactly as the cluster knows it (e.g. pve1)."),
+    cpuCores: positiveInt.describe("Physical cores offered to VMs on this host."),
+    memoryMiB: z.int().min(1024).describe("Memory offered to VMs on this host, in MiB."),
+    gpus: z
+      .int()
+      .min(0)
+      .default(0)
+      .describe("GPUs on this host that can be passed through to VMs. @default 0"),
+    gpuMapping: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Name of the Proxmox PCI resource mapping (Datacenter > Resource Mappings) of this host's GPUs; required when gpus > 0.",
+      ),
+    diskDatastore: z
+      .string()
+      .min(1)
+      .default("local-lvm")
+      .describe("Datastore for VM disks. @default local-lvm"),
+    imageDatastore: z
+      .string()
+      .min(1)
+      .default("local")
+      .describe("Datastore (content type iso/import) for downloaded Talos images. @default local"),
+    snippetDatastore: z
+      .string()
+      .min(1)
+      .default("local")
+      .describe(
+        "Datastore with the snippets content type, for cloud-init user-data. @default local",
+      ),
+  })
+  .describe("One Proxmox VE host and the capacity it offers to the cluster.");
+
+export const ProxmoxSchema = z
+  .strictObject({
+    endpoint: z
+      .url({ protocol: /^https$/, error: "expected an https:// URL such as https://pve1:8006/" })
+      .describe("Proxmox VE API endpoint. Credentials come from PROXMOX_VE_API_TOKEN."),
+    insecure: z
+      .boolean()
+      .default(false)
+      .describe("Accept a self-signed API certificate. @default false"),
+    hosts: z.array(ProxmoxHostSchema).min(1).describe("The Proxmox hosts VMs may run on."),
+    bridge: z
+      .string()
+      .regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/, { error: "expected a Linux bridge name" })
+      .default("vmbr0")
+      .describe("Linux bridge the VM NICs attach to. @default vmbr0"),
+    vlanId: z
+      .int()
+      .min(1)
+      .max(4094)
+      .optional()
+      .describe("VLAN tag of the cluster network. @default - untagged"),
+  })
+  .describe("Proxmox VE: API endpoint, hosts and the VM network.");
+
+// ---------------------------------------------------------------------------------------------
+// Cluster
+// ---------------------------------------------------------------------------------------------
+
+export const NodeSchema = z.strictObject({
+  name: dnsLabel.describe("Node hostname; stable identity of the VM."),
+  ip: z.ipv4({ error: "expected an IPv4 address such as 10.0.0.11" }).describe("Static IPv4."),
+  host: dnsLabel
+    .optional()
+    .describe("Pin this node to a Proxmox host. @default - chosen by the placement planner"),
+});
+
+export const TaintSchema = z.strictObject({
+  key: z.string().min(1),
+  value: z.string().optional(),
+  effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+});
+
+const poolSizing = {
+  cpuCores: positiveInt.default(4).describe("vCPUs per node. @default 4"),
+  memoryMiB: z.int().min(2048).default(8192).describe("Memory per node in MiB. @default 8192"),
+  diskGiB: z.int().min(10).default(40).describe("Boot disk per node in GiB. @default 40"),
+};
+
+export const ControlPlaneSchema = z.strictObject({
+  nodes: z.array(NodeSchema).min(1).describe("Control-plane nodes; an odd number (etcd quorum)."),
+  ...poolSizing,
+  protect: z
+    .boolean()
+    .default(true)
+    .describe("Protect control-plane VMs from deletion (Pulumi `protect`). @default true"),
+});
+
+export const WorkerPoolSchema = z.strictObject({
+  name: dnsLabel.describe("Pool name; becomes the node label homebrew-dev.io/pool."),
+  nodes: z.array(NodeSchema).min(1).describe("Nodes of this pool."),
+  ...poolSizing,
+  gpusPerNode: z
+    .int()
+    .min(0)
+    .default(0)
+    .describe("GPUs passed through to each node of this pool. @default 0"),
+  hosts: z
+    .array(dnsLabel)
+    .min(1)
+    .optional()
+    .describe("Proxmox hosts this pool may use. @default - every host"),
+  runtimes: z
+    .array(z.enum(Runtime))
+    .default([])
+    .describe(
+      "Sandboxed or GPU runtimes this pool offers besides runc (gvisor, kata, nvidia). @default []",
+    ),
+  labels: z
+    .record(z.string().min(1), z.string())
+    .default({})
+    .describe("Extra Kubernetes node labels. @default {}"),
+  taints: z.array(TaintSchema).default([]).describe("Kubernetes node taints. @default []"),
+});
+
+export const ClusterSchema = z
+  .strictObject({
+    name: dnsLabel.describe("Cluster name (Talos clusterName, kubeconfig context)."),
+    talosVersion: z
+      .string()
+      .regex(/^v1\.13\.\d+$/, {
+        error:
+          "expected a Talos v1.13 release such as v1.13.9 (the configuration contract rendered)",
+      })
+      .describe("Talos Linux release of the node image and installer."),
+    kubernetesVersion: z
+      .string()
+      .regex(/^v1\.\d+\.\d+$/, { error: "expected a Kubernetes version such as v1.35.0" })
+      .describe("Kubernetes version the control plane runs."),
+    network: z
+      .strictObject({
+        subnet: z
+          .cidrv4({ error: "expected an IPv4 CIDR such as 10.0.0.0/24" })
+          .describe("Node subnet (CIDR)."),
+        gateway: z.ipv4({ error: "expected an IPv4 address" }).describe("Default gateway."),
+        nameservers: z
+          .array(z.ipv4({ error: "expected an IPv4 address" }))
+          .min(1)
+          .default(["1.1.1.1", "9.9.9.9"])
+          .describe("DNS resolvers of the nodes. @default [1.1.1.1, 9.9.9.9]"),
+        vip: z
+          .ipv4({ error: "expected an IPv4 address" })
+          .describe("Shared virtual IP of the Kubernetes API (control planes announce it)."),
+      })
+      .describe("The node network: addresses are static, from the stack."),
+    installDisk: z
+      .string()
+      .regex(/^\/dev\/[a-z0-9]+$/, { error: "expected a device path such as /dev/sda" })
+      .default("/dev/sda")
+      .describe("Disk Talos installs to inside the VM. @default /dev/sda"),
+    controlPlane: ControlPlaneSchema,
+    workerPools: z.array(WorkerPoolSchema).default([]).describe("Worker pools. @default []"),
+  })
+  .describe("The Talos Kubernetes cluster: versions, network, control plane and worker pools.");
+
+// ---------------------------------------------------------------------------------------------
+// Platform services
+// ---------------------------------------------------------------------------------------------
+
+const toggle = (what: string, enabled: boolean) =>
+  z
+    .boolean()
+    .default(enabled)
+    .describe(`Deploy ${what}. @default ${String(enabled)}`);
+
+export const PlatformSchema = z
+  .strictObject({
+    ingress: z
+      .strictObject({ enabled: toggle("the ingress controller", true) })
+      .default({ enabled: true }),
+    observability: z
+      .strictObject({
+        enabled: toggle("Prometheus, Alertmanager, Grafana and Loki", true),
+        retentionDays: z
+          .int()
+          .min(1)
+          .max(3650)
+          .default(7)
+          .describe("Metrics and log retention in days. @default 7"),
+        storageGiB: z.int().min(1).default(20).describe("Prometheus volume in GiB. @default 20"),
+        grafanaHostname: hostnameSchema
+          .optional()
+          .describe("Public name of Grafana. @default - not exposed"),
+      })
+      .default({ enabled: true, retentionDays: 7, storageGiB: 20 }),
+    postgres: z
+      .strictObject({
+        enabled: toggle("PostgreSQL", false),
+        instances: positiveInt.default(1).describe("PostgreSQL instances. @default 1"),
+        storageGiB: z.int().min(1).default(10).describe("Volume per instance in GiB. @default 10"),
+      })
+      .default({ enabled: false, instances: 1, storageGiB: 10 }),
+    redis: z
+      .strictObject({ enabled: toggle("Valkey (Redis-compatible)", false) })
+      .default({ enabled: false }),
+    rabbitmq: z.strictObject({ enabled: toggle("RabbitMQ", false) }).default({ enabled: false }),
+  })
+  .describe("Platform services: ingress, observability and data services.");
+
+// ---------------------------------------------------------------------------------------------
+// Models
+// ---------------------------------------------------------------------------------------------
+
+export const ModelSchema = z
+  .strictObject({
+    name: dnsLabel.describe("Deployment name of the model server."),
+    engine: z.enum(ModelEngine).describe("Serving engine."),
+    source: z
+      .strictObject({
+        huggingFace: z.string().min(1).optional().describe("Hugging Face repository id."),
+        oci: z.string().min(1).optional().describe("OCI artifact reference."),
+        ollama: z.string().min(1).optional().describe("Ollama model name."),
+        file: z.string().min(1).optional().describe("File inside the repository (GGUF)."),
+      })
+      .refine((s) => [s.huggingFace, s.oci, s.ollama].filter((v) => v !== undefined).length === 1, {
+        error: "expected exactly one of huggingFace, oci or ollama",
+      }),
+    gpus: z.int().min(0).max(16).default(0).describe("GPUs per replica. @default 0 (CPU)"),
+    minReplicas: positiveInt.default(1).describe("Autoscaler minimum. @default 1"),
+    maxReplicas: positiveInt.default(1).describe("Autoscaler maximum. @default 1"),
+    cacheGiB: z.int().min(1).default(20).describe("Model cache volume in GiB. @default 20"),
+    hostname: hostnameSchema.optional().describe("Public name. @default - not exposed"),
+  })
+  .describe("One model-serving deployment with an OpenAI-compatible API.");
+
+// ---------------------------------------------------------------------------------------------
+// Builds
+// ---------------------------------------------------------------------------------------------
+
+export const BuildsSchema = z
+  .strictObject({
+    buildOnPreview: z
+      .boolean()
+      .default(false)
+      .describe("Build images during `pulumi preview` too. @default false"),
+    registry: z
+      .string()
+      .regex(/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*$/, {
+        error: "expected a registry and path such as ghcr.io/acme",
+      })
+      .optional()
+      .describe("Registry and namespace images are pushed to and cached in."),
+    images: z
+      .array(
+        z.strictObject({
+          name: dnsLabel.describe("Image repository name."),
+          context: z.string().min(1).describe("Build context directory."),
+          dockerfile: z.string().min(1).default("Dockerfile").describe("@default Dockerfile"),
+          target: z.string().min(1).optional().describe("Stage to build. @default - last"),
+          platforms: z
+            .array(z.enum(["linux/amd64", "linux/arm64"]))
+            .min(1)
+            .default(["linux/amd64"])
+            .describe("@default [linux/amd64]"),
+        }),
+      )
+      .default([]),
+  })
+  .describe("Container image builds with a registry cache.");
+
+// ---------------------------------------------------------------------------------------------
+// Edge (Cloudflare)
+// ---------------------------------------------------------------------------------------------
+
+export const DnsRecordSchema = z.strictObject({
+  name: z.string().min(1).describe("Record name, relative to the zone or fully qualified."),
+  type: z.enum(["A", "AAAA", "CNAME", "TXT", "MX", "CAA", "SRV"]),
+  content: z.string().min(1),
+  ttl: z
+    .int()
+    .refine((t) => t === 1 || (t >= 60 && t <= 86400), {
+      error: "expected 1 (automatic) or 60-86400 seconds",
+    })
+    .default(1)
+    .describe("TTL in seconds; 1 means automatic. @default 1"),
+  proxied: z.boolean().default(false).describe("Proxy through Cloudflare. @default false"),
+  priority: z.int().min(0).max(65535).optional().describe("MX/SRV priority."),
+});
+
+export const RedirectSchema = z.strictObject({
+  source: z
+    .url({ error: "expected a URL such as https://example.com/old" })
+    .describe("Source URL."),
+  target: z.url({ error: "expected a URL" }).describe("Target URL."),
+  status: z
+    .union([z.literal(301), z.literal(302), z.literal(307), z.literal(308)], {
+      error: "expected one of 301, 302, 307, 308",
+    })
+    .default(301)
+    .describe("@default 301"),
+  preserveQueryString: z.boolean().default(true).describe("@default true"),
+  preservePathSuffix: z.boolean().default(false).describe("@default false"),
+  subpathMatching: z.boolean().default(false).describe("@default false"),
+  includeSubdomains: z.boolean().default(false).describe("@default false"),
+});
+
+export const EdgeSchema = z
+  .strictObject({
+    accountId: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/, { error: "expected a 32-character hex Cloudflare account id" })
+      .describe("Cloudflare account id (not a secret)."),
+    plan: z
+      .enum(CloudflarePlan)
+      .default("free")
+      .describe("Cloudflare plan tier; sets the redirect limits. @default free"),
+    zone: z.strictObject({
+      name: hostnameSchema.describe("Zone apex, e.g. example.com."),
+      id: z
+        .string()
+        .regex(/^[0-9a-f]{32}$/, { error: "expected a 32-character hex zone id" })
+        .optional()
+        .describe("Use this existing zone. @default - the stack creates and protects the zone"),
+    }),
+    records: z.array(DnsRecordSchema).default([]).describe("Extra DNS records. @default []"),
+    redirects: z.array(RedirectSchema).default([]).describe("CDN redirects. @default []"),
+    cachePaths: z
+      .array(z.string().regex(/^\/[^\s]*$/, { error: "expected a path starting with /" }))
+      .default([])
+      .describe("Static asset path prefixes cached at the edge. @default []"),
+  })
+  .describe("Cloudflare: zone, records, redirects, cache rules.");
+
+// ---------------------------------------------------------------------------------------------
+// The whole stack
+// ---------------------------------------------------------------------------------------------
+
+export const StackConfigSchema = z.strictObject({
+  environment: z
+    .enum(Environment)
+    .describe("Environment tier; decides protection and policy strictness."),
+  proxmox: ProxmoxSchema,
+  cluster: ClusterSchema,
+  platform: PlatformSchema.default({
+    ingress: { enabled: true },
+    observability: { enabled: true, retentionDays: 7, storageGiB: 20 },
+    postgres: { enabled: false, instances: 1, storageGiB: 10 },
+    redis: { enabled: false },
+    rabbitmq: { enabled: false },
+  }),
+  models: z.array(ModelSchema).default([]).describe("Model-serving deployments. @default []"),
+  builds: BuildsSchema.default({ buildOnPreview: false, images: [] }),
+  edge: EdgeSchema.optional().describe("Cloudflare edge. @default - no edge resources"),
+});
+
+/** The validated, defaulted configuration of one stack. */
+export type StackConfig = z.output<typeof StackConfigSchema>;
+/** What a stack file may contain (before defaults). */
+export type StackConfigInput = z.input<typeof StackConfigSchema>;
+export type ProxmoxHost = StackConfig["proxmox"]["hosts"][number];
+export type ClusterNode = z.output<typeof NodeSchema>;
+export type WorkerPool = StackConfig["cluster"]["workerPools"][number];
+export type Model = StackConfig["models"][number];
+export type DnsRecordSpec = z.output<typeof DnsRecordSchema>;
+export type RedirectSpec = z.output<typeof RedirectSchema>;

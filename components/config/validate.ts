@@ -1,0 +1,371 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import {
+  BuildsSchema,
+  ClusterSchema,
+  ModelSchema,
+  ProxmoxSchema,
+  StackConfigSchema,
+  type StackConfig,
+} from "./schema";
+import { cidrContains, parseCidr, ipToInt, intToIp } from "./ip";
+
+/** The Pulumi config namespace of every key this program reads. */
+export const CONFIG_NAMESPACE = "homebrew-dev";
+
+/**
+ * Invalid stack configuration. A `pulumi.RunError`, so the Pulumi CLI prints the message
+ * without a stack trace; `problems` holds one line per problem, each starting with its key path.
+ */
+export class ConfigError extends pulumi.RunError {
+  constructor(public readonly problems: readonly string[]) {
+    super(
+      `invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+type Path = readonly PropertyKey[];
+
+/** `homebrew-dev:cluster.controlPlane.nodes[1].ip` for `["cluster","controlPlane","nodes",1,"ip"]`. */
+export function formatPath(path: Path): string {
+  const [head, ...rest] = path;
+  let out = head === undefined ? CONFIG_NAMESPACE : `${CONFIG_NAMESPACE}:${String(head)}`;
+  for (const segment of rest) {
+    out += typeof segment === "number" ? `[${segment}]` : `.${String(segment)}`;
+  }
+  return out;
+}
+
+/** A short, single-line rendering of a bad value for an error message. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (typeof value === "object") return "an object";
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function article(type: string): string {
+  const name = type === "int" ? "integer" : type;
+  return /^[aeiou]/.test(name) ? `an ${name}` : `a ${name}`;
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string[] {
+  const path = formatPath(issue.path);
+  const got = `(got ${describeValue(issue.input)})`;
+  switch (issue.code) {
+    case "invalid_type":
+      if (issue.input === undefined) {
+        return [`${path}: required key is missing (expected ${article(issue.expected)})`];
+      }
+      return [`${path}: expected ${article(issue.expected)} ${got}`];
+    case "unrecognized_keys":
+      return issue.keys.map(
+        (k) => `${formatPath([...issue.path, k])}: unknown key (see docs/config-reference.md)`,
+      );
+    case "too_small":
+    case "too_big": {
+      const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
+      const cmp =
+        issue.code === "too_small"
+          ? issue.inclusive === false
+            ? ">"
+            : ">="
+          : issue.inclusive === false
+            ? "<"
+            : "<=";
+      if (issue.origin === "array") {
+        return [
+          `${path}: expected ${issue.code === "too_small" ? "at least" : "at most"} ${String(bound)} item${bound === 1 ? "" : "s"} ${got}`,
+        ];
+      }
+      if (issue.origin === "string") {
+        return [`${path}: expected a length ${cmp} ${String(bound)} ${got}`];
+      }
+      return [`${path}: expected a number ${cmp} ${String(bound)} ${got}`];
+    }
+    case "invalid_value": {
+      const allowed = `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+      if (issue.input === undefined) {
+        return [`${path}: required key is missing (expected ${allowed})`];
+      }
+      return [`${path}: expected ${allowed} ${got}`];
+    }
+    case "invalid_union":
+      return [`${path}: ${issue.message} ${got}`];
+    default:
+      return [`${path}: ${issue.message} ${got}`];
+  }
+}
+
+/** One cross-field problem: where and what. */
+interface Problem {
+  readonly path: Path;
+  readonly message: string;
+}
+
+/**
+ * Rules that span fields: counts, address plan, references between sections. Pure; runs only
+ * on sections that passed the schema, so a type error elsewhere does not hide these.
+ */
+export function crossFieldProblems(
+  c: Partial<Pick<StackConfig, "proxmox" | "cluster" | "models" | "builds">>,
+): Problem[] {
+  const problems: Problem[] = [];
+  const { proxmox } = c;
+  // Host references are checked only when the host list itself is valid.
+  const hostNames = new Map<string, number>();
+  proxmox?.hosts.forEach((h, i) => {
+    const first = hostNames.get(h.name);
+    if (first !== undefined) {
+      problems.push({
+        path: ["proxmox", "hosts", i, "name"],
+        message: `duplicate host "${h.name}" (also proxmox.hosts[${first}])`,
+      });
+    } else hostNames.set(h.name, i);
+    if (h.gpus > 0 && h.gpuMapping === undefined) {
+      problems.push({
+        path: ["proxmox", "hosts", i, "gpuMapping"],
+        message: `required when gpus > 0 (host "${h.name}" has ${h.gpus})`,
+      });
+    }
+  });
+
+  if (c.cluster !== undefined) problems.push(...clusterProblems(c.cluster, proxmox, hostNames));
+  if (c.models !== undefined && c.cluster !== undefined) {
+    problems.push(...modelProblems(c.models, c.cluster));
+  }
+  if (c.builds?.images.length && c.builds.registry === undefined) {
+    problems.push({
+      path: ["builds", "registry"],
+      message: `required when builds.images is not empty (images are pushed and cached there)`,
+    });
+  }
+  return problems;
+}
+
+function clusterProblems(
+  cluster: StackConfig["cluster"],
+  proxmox: StackConfig["proxmox"] | undefined,
+  hostNames: ReadonlyMap<string, number>,
+): Problem[] {
+  const problems: Problem[] = [];
+  const net = cluster.network;
+  const hostList = [...hostNames.keys()].join(", ");
+  // Control-plane count: etcd needs a majority; an even count adds no fault tolerance.
+  const cpCount = cluster.controlPlane.nodes.length;
+  if (cpCount % 2 === 0) {
+    problems.push({
+      path: ["cluster", "controlPlane", "nodes"],
+      message: `expected an odd number of control-plane nodes for etcd quorum (got ${cpCount})`,
+    });
+  }
+
+  // Address plan.
+  const subnet = parseCidr(net.subnet);
+  const inSubnet = (ip: string) => cidrContains(subnet, ip);
+  const usable = (ip: string) => {
+    const n = ipToInt(ip);
+    return subnet.prefix >= 31 || (n !== subnet.network && n !== subnet.broadcast);
+  };
+  const subnetRange = `${intToIp(subnet.network)}/${subnet.prefix}`;
+  if (!inSubnet(net.gateway)) {
+    problems.push({
+      path: ["cluster", "network", "gateway"],
+      message: `${net.gateway} is outside the subnet ${subnetRange}`,
+    });
+  }
+  if (!inSubnet(net.vip) || !usable(net.vip)) {
+    problems.push({
+      path: ["cluster", "network", "vip"],
+      message: `${net.vip} is not a usable address of the subnet ${subnetRange}`,
+    });
+  }
+  if (net.vip === net.gateway) {
+    problems.push({
+      path: ["cluster", "network", "vip"],
+      message: `${net.vip} is the gateway`,
+    });
+  }
+
+  const nodes: { path: Path; name: string; ip: string; host?: string | undefined }[] = [
+    ...cluster.controlPlane.nodes.map((n, i) => ({
+      path: ["cluster", "controlPlane", "nodes", i] as Path,
+      ...n,
+    })),
+    ...cluster.workerPools.flatMap((p, pi) =>
+      p.nodes.map((n, i) => ({ path: ["cluster", "workerPools", pi, "nodes", i] as Path, ...n })),
+    ),
+  ];
+  const seenIps = new Map<string, string>();
+  const seenNames = new Map<string, string>();
+  for (const n of nodes) {
+    const where = formatPath(n.path).slice(CONFIG_NAMESPACE.length + 1);
+    if (!inSubnet(n.ip) || !usable(n.ip)) {
+      problems.push({
+        path: [...n.path, "ip"],
+        message: `${n.ip} is not a usable address of the subnet ${subnetRange}`,
+      });
+    }
+    if (n.ip === net.gateway) {
+      problems.push({ path: [...n.path, "ip"], message: `${n.ip} is the gateway` });
+    }
+    if (n.ip === net.vip) {
+      problems.push({
+        path: [...n.path, "ip"],
+        message: `${n.ip} is the control-plane VIP; the VIP must not be a node address`,
+      });
+    }
+    const ipOwner = seenIps.get(n.ip);
+    if (ipOwner !== undefined) {
+      problems.push({
+        path: [...n.path, "ip"],
+        message: `${n.ip} is already used by ${ipOwner}`,
+      });
+    } else seenIps.set(n.ip, where);
+    const nameOwner = seenNames.get(n.name);
+    if (nameOwner !== undefined) {
+      problems.push({
+        path: [...n.path, "name"],
+        message: `node name "${n.name}" is already used by ${nameOwner}`,
+      });
+    } else seenNames.set(n.name, where);
+    if (proxmox !== undefined && n.host !== undefined && !hostNames.has(n.host)) {
+      problems.push({
+        path: [...n.path, "host"],
+        message: `unknown Proxmox host "${n.host}" (hosts: ${hostList})`,
+      });
+    }
+  }
+
+  // Pools.
+  const poolNames = new Set<string>();
+  cluster.workerPools.forEach((p, pi) => {
+    if (poolNames.has(p.name)) {
+      problems.push({
+        path: ["cluster", "workerPools", pi, "name"],
+        message: `duplicate pool name "${p.name}"`,
+      });
+    }
+    poolNames.add(p.name);
+    (p.hosts ?? []).forEach((h, hi) => {
+      if (proxmox !== undefined && !hostNames.has(h)) {
+        problems.push({
+          path: ["cluster", "workerPools", pi, "hosts", hi],
+          message: `unknown Proxmox host "${h}" (hosts: ${hostList})`,
+        });
+      }
+    });
+    p.nodes.forEach((n, ni) => {
+      if (n.host !== undefined && p.hosts !== undefined && !p.hosts.includes(n.host)) {
+        problems.push({
+          path: ["cluster", "workerPools", pi, "nodes", ni, "host"],
+          message: `"${n.host}" is not one of the pool's hosts (${p.hosts.join(", ")})`,
+        });
+      }
+    });
+    if (p.runtimes.includes("nvidia") && p.gpusPerNode === 0) {
+      problems.push({
+        path: ["cluster", "workerPools", pi, "runtimes"],
+        message: `the nvidia runtime needs gpusPerNode > 0 in pool "${p.name}"`,
+      });
+    }
+    if (proxmox !== undefined && p.gpusPerNode > 0) {
+      const eligible = proxmox.hosts.filter(
+        (h) => p.hosts === undefined || p.hosts.includes(h.name),
+      );
+      if (!eligible.some((h) => h.gpus >= p.gpusPerNode)) {
+        problems.push({
+          path: ["cluster", "workerPools", pi, "gpusPerNode"],
+          message: `pool "${p.name}" needs ${p.gpusPerNode} GPU per node but no allowed host has that many`,
+        });
+      }
+    }
+    if (new Set(p.runtimes).size !== p.runtimes.length) {
+      problems.push({
+        path: ["cluster", "workerPools", pi, "runtimes"],
+        message: `duplicate runtime in pool "${p.name}"`,
+      });
+    }
+  });
+
+  return problems;
+}
+
+/** Models against the pools that could run them. */
+function modelProblems(models: StackConfig["models"], cluster: StackConfig["cluster"]): Problem[] {
+  const problems: Problem[] = [];
+  const gpuPools = cluster.workerPools.filter((p) => p.gpusPerNode > 0);
+  const modelNames = new Set<string>();
+  models.forEach((m, mi) => {
+    if (modelNames.has(m.name)) {
+      problems.push({ path: ["models", mi, "name"], message: `duplicate model "${m.name}"` });
+    }
+    modelNames.add(m.name);
+    if (m.minReplicas > m.maxReplicas) {
+      problems.push({
+        path: ["models", mi, "minReplicas"],
+        message: `model "${m.name}": minReplicas ${m.minReplicas} is above maxReplicas ${m.maxReplicas}`,
+      });
+    }
+    if (m.gpus > 0 && gpuPools.length === 0) {
+      problems.push({
+        path: ["models", mi, "gpus"],
+        message: `model "${m.name}" asks for ${m.gpus} GPU but the stack has no GPU worker pool`,
+      });
+    } else if (m.gpus > 0 && !gpuPools.some((p) => p.gpusPerNode >= m.gpus)) {
+      problems.push({
+        path: ["models", mi, "gpus"],
+        message: `model "${m.name}" asks for ${m.gpus} GPU per replica but the largest GPU node has ${Math.max(...gpuPools.map((p) => p.gpusPerNode))}`,
+      });
+    }
+  });
+
+  return problems;
+}
+
+/**
+ * Validates a raw stack configuration object (top-level keys without the namespace). Returns the
+ * typed, defaulted config, or throws one `ConfigError` naming every problem with its key path.
+ */
+export function parseStackConfig(raw: unknown): StackConfig {
+  const result = StackConfigSchema.safeParse(raw, { reportInput: true });
+  if (result.success) {
+    const problems = crossFieldProblems(result.data);
+    if (problems.length > 0) throw new ConfigError(problems.map(formatProblem));
+    return result.data;
+  }
+  // Report the cross-field problems of the sections that did parse too, so a type error in one
+  // place does not hide an address clash in another.
+  throw new ConfigError([
+    ...result.error.issues.flatMap(formatIssue),
+    ...partialCrossFieldProblems(raw).map(formatProblem),
+  ]);
+}
+
+function formatProblem(p: Problem): string {
+  return `${formatPath(p.path)}: ${p.message}`;
+}
+
+function partialCrossFieldProblems(raw: unknown): Problem[] {
+  if (typeof raw !== "object" || raw === null) return [];
+  const r = raw as Record<string, unknown>;
+  const section = <T>(schema: z.ZodType<T>, value: unknown): T | undefined => {
+    const parsed = schema.safeParse(value);
+    return parsed.success ? parsed.data : undefined;
+  };
+  const proxmox = section(ProxmoxSchema, r["proxmox"]);
+  const cluster = section(ClusterSchema, r["cluster"]);
+  const models = section(z.array(ModelSchema).default([]), r["models"]);
+  const builds = section(BuildsSchema.default({ buildOnPreview: false, images: [] }), r["builds"]);
+  return crossFieldProblems({
+    ...(proxmox !== undefined ? { proxmox } : {}),
+    ...(cluster !== undefined ? { cluster } : {}),
+    ...(models !== undefined ? { models } : {}),
+    ...(builds !== undefined ? { builds } : {}),
+  });
+}

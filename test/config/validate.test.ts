@@ -1,0 +1,494 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseStackConfig } from "../../components/config";
+
+/** A small valid stack config (keys without the namespace); each test breaks one thing. */
+function base(): Record<string, any> {
+  return {
+    environment: "staging",
+    proxmox: {
+      endpoint: "https://pve1.lab.example:8006/",
+      hosts: [
+        { name: "pve1", cpuCores: 16, memoryMiB: 65536 },
+        { name: "pve2", cpuCores: 16, memoryMiB: 65536 },
+        { name: "pve3", cpuCores: 16, memoryMiB: 65536, gpus: 1, gpuMapping: "gpu" },
+      ],
+    },
+    cluster: {
+      name: "lab",
+      talosVersion: "v1.13.9",
+      kubernetesVersion: "v1.35.2",
+      network: { subnet: "10.0.0.0/24", gateway: "10.0.0.1", vip: "10.0.0.10" },
+      controlPlane: {
+        nodes: [
+          { name: "cp-1", ip: "10.0.0.11" },
+          { name: "cp-2", ip: "10.0.0.12" },
+          { name: "cp-3", ip: "10.0.0.13" },
+        ],
+      },
+      workerPools: [
+        { name: "general", nodes: [{ name: "w-1", ip: "10.0.0.21" }] },
+        {
+          name: "gpu",
+          nodes: [{ name: "g-1", ip: "10.0.0.31" }],
+          gpusPerNode: 1,
+          hosts: ["pve3"],
+          runtimes: ["nvidia"],
+        },
+      ],
+    },
+    models: [{ name: "llm", engine: "vllm", source: { huggingFace: "org/model" }, gpus: 1 }],
+  };
+}
+
+/** The problems a config yields, or [] when it is valid. */
+function problems(raw: unknown): readonly string[] {
+  try {
+    parseStackConfig(raw);
+    return [];
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+}
+
+describe("stack config validation", () => {
+  it("accepts the base config and fills every default", () => {
+    const c = parseStackConfig(base());
+    expect(c.proxmox.insecure).toBe(false);
+    expect(c.proxmox.bridge).toBe("vmbr0");
+    expect(c.proxmox.vlanId).toBeUndefined();
+    expect(c.proxmox.hosts[0]).toEqual({
+      name: "pve1",
+      cpuCores: 16,
+      memoryMiB: 65536,
+      gpus: 0,
+      diskDatastore: "local-lvm",
+      imageDatastore: "local",
+      snippetDatastore: "local",
+    });
+    expect(c.cluster.network.nameservers).toEqual(["1.1.1.1", "9.9.9.9"]);
+    expect(c.cluster.installDisk).toBe("/dev/sda");
+    expect(c.cluster.controlPlane).toMatchObject({
+      cpuCores: 4,
+      memoryMiB: 8192,
+      diskGiB: 40,
+      protect: true,
+    });
+    expect(c.cluster.workerPools[0]).toMatchObject({
+      cpuCores: 4,
+      memoryMiB: 8192,
+      diskGiB: 40,
+      gpusPerNode: 0,
+      runtimes: [],
+      labels: {},
+      taints: [],
+    });
+    expect(c.cluster.workerPools[0]?.hosts).toBeUndefined();
+    expect(c.platform).toEqual({
+      ingress: { enabled: true },
+      observability: { enabled: true, retentionDays: 7, storageGiB: 20 },
+      postgres: { enabled: false, instances: 1, storageGiB: 10 },
+      redis: { enabled: false },
+      rabbitmq: { enabled: false },
+    });
+    expect(c.models[0]).toMatchObject({ minReplicas: 1, maxReplicas: 1, cacheGiB: 20 });
+    expect(c.builds).toEqual({ buildOnPreview: false, images: [] });
+    expect(c.edge).toBeUndefined();
+  });
+
+  it("fills the edge defaults", () => {
+    const raw = base();
+    raw["edge"] = {
+      accountId: "0123456789abcdef0123456789abcdef",
+      zone: { name: "example.com" },
+      redirects: [{ source: "https://example.com/a", target: "https://example.com/b" }],
+    };
+    const c = parseStackConfig(raw);
+    expect(c.edge).toEqual({
+      accountId: "0123456789abcdef0123456789abcdef",
+      plan: "free",
+      zone: { name: "example.com" },
+      records: [],
+      redirects: [
+        {
+          source: "https://example.com/a",
+          target: "https://example.com/b",
+          status: 301,
+          preserveQueryString: true,
+          preservePathSuffix: false,
+          subpathMatching: false,
+          includeSubdomains: false,
+        },
+      ],
+      cachePaths: [],
+    });
+  });
+
+  it("fails when a value has the wrong type", () => {
+    const raw = base();
+    raw["proxmox"].hosts[0].cpuCores = "sixteen";
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:proxmox.hosts[0].cpuCores: expected a number (got "sixteen")',
+    ]);
+  });
+
+  it("fails when a number is not an integer", () => {
+    const raw = base();
+    raw["cluster"].controlPlane.memoryMiB = 4096.5;
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:cluster.controlPlane.memoryMiB: expected an integer (got 4096.5)",
+    ]);
+  });
+
+  it("fails when a required key is missing", () => {
+    const raw = base();
+    delete raw["cluster"].talosVersion;
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:cluster.talosVersion: required key is missing (expected a string)",
+    ]);
+  });
+
+  it("fails when a whole section is missing", () => {
+    const raw = base();
+    delete raw["proxmox"];
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:proxmox: required key is missing (expected an object)",
+    ]);
+  });
+
+  it("fails when a number is out of range", () => {
+    const raw = base();
+    raw["proxmox"].vlanId = 5000;
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:proxmox.vlanId: expected a number <= 4094 (got 5000)",
+    ]);
+  });
+
+  it("fails when a number is below its minimum", () => {
+    const raw = base();
+    raw["cluster"].controlPlane.memoryMiB = 512;
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:cluster.controlPlane.memoryMiB: expected a number >= 2048 (got 512)",
+    ]);
+  });
+
+  it("fails when an IP address is malformed", () => {
+    const raw = base();
+    raw["cluster"].workerPools[0].nodes[0].ip = "10.0.0.300";
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:cluster.workerPools[0].nodes[0].ip: expected an IPv4 address such as 10.0.0.11 (got "10.0.0.300")',
+    ]);
+  });
+
+  it("fails when a subnet is not a CIDR", () => {
+    const raw = base();
+    raw["cluster"].network.subnet = "10.0.0.0";
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:cluster.network.subnet: expected an IPv4 CIDR such as 10.0.0.0/24 (got "10.0.0.0")',
+    ]);
+  });
+
+  it("fails when a key is unknown", () => {
+    const raw = base();
+    raw["cluster"].workerPool = [];
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:cluster.workerPool: unknown key (see docs/config-reference.md)",
+    ]);
+  });
+
+  it("fails when an enum value is not allowed", () => {
+    const raw = base();
+    raw["models"][0].engine = "tgi";
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:models[0].engine: expected one of "vllm", "ollama", "llamacpp", "docker-model-runner" (got "tgi")',
+    ]);
+  });
+
+  it("fails when a list is empty that needs an item", () => {
+    const raw = base();
+    raw["proxmox"].hosts = [];
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:proxmox.hosts: expected at least 1 item (got a list of 0)",
+    ]);
+  });
+
+  it("fails when the Talos version is outside the v1.13 contract", () => {
+    const raw = base();
+    raw["cluster"].talosVersion = "v1.14.0";
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:cluster.talosVersion: expected a Talos v1.13 release such as v1.13.9 (the configuration contract rendered) (got "v1.14.0")',
+    ]);
+  });
+
+  it("fails when the endpoint is not https", () => {
+    const raw = base();
+    raw["proxmox"].endpoint = "http://pve1:8006/";
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:proxmox.endpoint: expected an https:// URL such as https://pve1:8006/ (got "http://pve1:8006/")',
+    ]);
+  });
+
+  it("fails when a model names no or several sources", () => {
+    const raw = base();
+    raw["models"][0].source = { huggingFace: "a/b", ollama: "c" };
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:models[0].source: expected exactly one of huggingFace, oci or ollama (got an object)",
+    ]);
+  });
+
+  it("fails when a record TTL is neither automatic nor 60-86400", () => {
+    const raw = base();
+    raw["edge"] = {
+      accountId: "0123456789abcdef0123456789abcdef",
+      zone: { name: "example.com" },
+      records: [{ name: "www", type: "A", content: "203.0.113.1", ttl: 30 }],
+    };
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:edge.records[0].ttl: expected 1 (automatic) or 60-86400 seconds (got 30)",
+    ]);
+  });
+
+  it("fails when a redirect status is not a redirect code", () => {
+    const raw = base();
+    raw["edge"] = {
+      accountId: "0123456789abcdef0123456789abcdef",
+      zone: { name: "example.com" },
+      redirects: [
+        { source: "https://example.com/a", target: "https://example.com/b", status: 303 },
+      ],
+    };
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:edge.redirects[0].status: expected one of 301, 302, 307, 308 (got 303)",
+    ]);
+  });
+
+  it("fails when the config is not an object at all", () => {
+    expect(problems("just text")).toEqual(['homebrew-dev: expected an object (got "just text")']);
+  });
+
+  // Cross-field rules.
+
+  it("fails when the control-plane count is even", () => {
+    const raw = base();
+    raw["cluster"].controlPlane.nodes.pop();
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:cluster.controlPlane.nodes: expected an odd number of control-plane nodes for etcd quorum (got 2)",
+    ]);
+  });
+
+  it("fails when two nodes share an IP", () => {
+    const raw = base();
+    raw["cluster"].workerPools[0].nodes[0].ip = "10.0.0.12";
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:cluster.workerPools[0].nodes[0].ip: 10.0.0.12 is already used by cluster.controlPlane.nodes[1]",
+    ]);
+  });
+
+  it("fails when two nodes share a name", () => {
+    const raw = base();
+    raw["cluster"].workerPools[1].nodes[0].name = "w-1";
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:cluster.workerPools[1].nodes[0].name: node name "w-1" is already used by cluster.workerPools[0].nodes[0]',
+    ]);
+  });
+
+  it("fails when a node IP is outside the subnet", () => {
+    const raw = base();
+    raw["cluster"].controlPlane.nodes[2].ip = "10.0.1.13";
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:cluster.controlPlane.nodes[2].ip: 10.0.1.13 is not a usable address of the subnet 10.0.0.0/24",
+    ]);
+  });
+
+  it("fails when a node IP is the network or broadcast address", () => {
+    const raw = base();
+    raw["cluster"].workerPools[0].nodes[0].ip = "10.0.0.255";
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:cluster.workerPools[0].nodes[0].ip: 10.0.0.255 is not a usable address of the subnet 10.0.0.0/24",
+    ]);
+  });
+
+  it("fails when a node IP is the gateway", () => {
+    const raw = base();
+    raw["cluster"].workerPools[0].nodes[0].ip = "10.0.0.1";
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:cluster.workerPools[0].nodes[0].ip: 10.0.0.1 is the gateway",
+    ]);
+  });
+
+  it("fails when the VIP is a node IP", () => {
+    const raw = base();
+    raw["cluster"].network.vip = "10.0.0.11";
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:cluster.controlPlane.nodes[0].ip: 10.0.0.11 is the control-plane VIP; the VIP must not be a node address",
+    ]);
+  });
+
+  it("fails when the VIP is outside the subnet", () => {
+    const raw = base();
+    raw["cluster"].network.vip = "192.168.1.10";
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:cluster.network.vip: 192.168.1.10 is not a usable address of the subnet 10.0.0.0/24",
+    ]);
+  });
+
+  it("fails when the VIP is the gateway", () => {
+    const raw = base();
+    raw["cluster"].network.vip = "10.0.0.1";
+    expect(problems(raw)).toEqual(["homebrew-dev:cluster.network.vip: 10.0.0.1 is the gateway"]);
+  });
+
+  it("fails when the gateway is outside the subnet", () => {
+    const raw = base();
+    raw["cluster"].network.gateway = "10.9.0.1";
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:cluster.network.gateway: 10.9.0.1 is outside the subnet 10.0.0.0/24",
+    ]);
+  });
+
+  it("fails when a node is pinned to a host that does not exist", () => {
+    const raw = base();
+    raw["cluster"].controlPlane.nodes[0].host = "pve9";
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:cluster.controlPlane.nodes[0].host: unknown Proxmox host "pve9" (hosts: pve1, pve2, pve3)',
+    ]);
+  });
+
+  it("fails when a pool names a host that does not exist", () => {
+    const raw = base();
+    raw["cluster"].workerPools[0].hosts = ["pve1", "pve7"];
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:cluster.workerPools[0].hosts[1]: unknown Proxmox host "pve7" (hosts: pve1, pve2, pve3)',
+    ]);
+  });
+
+  it("fails when a pinned node is not on one of its pool's hosts", () => {
+    const raw = base();
+    raw["cluster"].workerPools[1].nodes[0].host = "pve1";
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:cluster.workerPools[1].nodes[0].host: "pve1" is not one of the pool\'s hosts (pve3)',
+    ]);
+  });
+
+  it("fails when two hosts share a name", () => {
+    const raw = base();
+    raw["proxmox"].hosts[1].name = "pve1";
+    raw["cluster"].workerPools[0].hosts = undefined;
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:proxmox.hosts[1].name: duplicate host "pve1" (also proxmox.hosts[0])',
+    ]);
+  });
+
+  it("fails when a GPU host has no PCI mapping", () => {
+    const raw = base();
+    delete raw["proxmox"].hosts[2].gpuMapping;
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:proxmox.hosts[2].gpuMapping: required when gpus > 0 (host "pve3" has 1)',
+    ]);
+  });
+
+  it("fails when two pools share a name", () => {
+    const raw = base();
+    raw["cluster"].workerPools[1].name = "general";
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:cluster.workerPools[1].name: duplicate pool name "general"',
+    ]);
+  });
+
+  it("fails when the nvidia runtime is on a pool without GPUs", () => {
+    const raw = base();
+    raw["cluster"].workerPools[0].runtimes = ["nvidia"];
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:cluster.workerPools[0].runtimes: the nvidia runtime needs gpusPerNode > 0 in pool "general"',
+    ]);
+  });
+
+  it("fails when a runtime is listed twice", () => {
+    const raw = base();
+    raw["cluster"].workerPools[0].runtimes = ["gvisor", "gvisor"];
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:cluster.workerPools[0].runtimes: duplicate runtime in pool "general"',
+    ]);
+  });
+
+  it("fails when a GPU pool's hosts cannot offer its GPUs per node", () => {
+    const raw = base();
+    raw["cluster"].workerPools[1].gpusPerNode = 2;
+    raw["models"][0].gpus = 1;
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:cluster.workerPools[1].gpusPerNode: pool "gpu" needs 2 GPU per node but no allowed host has that many',
+    ]);
+  });
+
+  it("fails when a GPU model has no GPU pool", () => {
+    const raw = base();
+    raw["cluster"].workerPools.pop();
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:models[0].gpus: model "llm" asks for 1 GPU but the stack has no GPU worker pool',
+    ]);
+  });
+
+  it("fails when a model asks for more GPUs than a GPU node has", () => {
+    const raw = base();
+    raw["models"][0].gpus = 4;
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:models[0].gpus: model "llm" asks for 4 GPU per replica but the largest GPU node has 1',
+    ]);
+  });
+
+  it("fails when two models share a name", () => {
+    const raw = base();
+    raw["models"].push({ ...raw["models"][0] });
+    expect(problems(raw)).toEqual(['homebrew-dev:models[1].name: duplicate model "llm"']);
+  });
+
+  it("fails when a model's minReplicas is above maxReplicas", () => {
+    const raw = base();
+    raw["models"][0].minReplicas = 3;
+    raw["models"][0].maxReplicas = 2;
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:models[0].minReplicas: model "llm": minReplicas 3 is above maxReplicas 2',
+    ]);
+  });
+
+  it("fails when images are built with no registry", () => {
+    const raw = base();
+    raw["builds"] = { images: [{ name: "api", context: "apps/api" }] };
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:builds.registry: required when builds.images is not empty (images are pushed and cached there)",
+    ]);
+  });
+
+  it("reports every problem at once, type errors and cross-field rules together", () => {
+    const raw = base();
+    raw["proxmox"].vlanId = 0;
+    raw["cluster"].controlPlane.nodes.pop();
+    raw["cluster"].workerPools[0].nodes[0].ip = "10.0.0.11";
+    raw["platform"] = { observability: { retentionDays: "long" } };
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:proxmox.vlanId: expected a number >= 1 (got 0)",
+      'homebrew-dev:platform.observability.retentionDays: expected a number (got "long")',
+      "homebrew-dev:cluster.controlPlane.nodes: expected an odd number of control-plane nodes for etcd quorum (got 2)",
+      "homebrew-dev:cluster.workerPools[0].nodes[0].ip: 10.0.0.11 is already used by cluster.controlPlane.nodes[0]",
+    ]);
+  });
+
+  it("throws a pulumi.RunError whose message lists every problem", () => {
+    const raw = base();
+    raw["cluster"].controlPlane.nodes.pop();
+    raw["proxmox"].hosts[0].cpuCores = 0;
+    let error: unknown;
+    try {
+      parseStackConfig(raw);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(
+      "invalid stack configuration (2 problems):\n" +
+        "  - homebrew-dev:proxmox.hosts[0].cpuCores: expected a number >= 1 (got 0)\n" +
+        "  - homebrew-dev:cluster.controlPlane.nodes: expected an odd number of control-plane nodes for etcd quorum (got 2)",
+    );
+    expect((error as { __pulumiRunError?: boolean }).__pulumiRunError).toBe(true);
+  });
+});

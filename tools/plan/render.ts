@@ -1,0 +1,201 @@
+import {
+  specialArchiveSig,
+  specialAssetSig,
+  specialResourceSig,
+  specialSecretSig,
+  specialSigKey,
+  unknownValue,
+} from "@pulumi/pulumi/runtime/rpc";
+import type { Evaluation } from "./run";
+
+/** The placeholder every secret value is shown as unless secrets are asked for. */
+export const SECRET = "[secret]";
+/** The placeholder of a value that is not known before deployment. */
+export const UNKNOWN = "[unknown]";
+
+export interface PlanResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly parent: string;
+  readonly provider: string;
+  readonly dependsOn: readonly string[];
+  readonly protect: boolean;
+  readonly inputs: Record<string, unknown>;
+}
+
+export type PolicyLevel = "mandatory" | "advisory" | "remediate" | "disabled";
+
+export interface PolicyResult {
+  readonly policy: string;
+  readonly level: PolicyLevel;
+  readonly urn: string;
+  readonly message: string;
+}
+
+export interface Plan {
+  readonly project: string;
+  readonly stack: string;
+  readonly resources: readonly PlanResource[];
+  readonly outputs: Record<string, unknown>;
+  readonly policies: readonly PolicyResult[];
+  readonly summary: {
+    readonly resources: number;
+    readonly components: number;
+    readonly protected: number;
+    readonly byType: Record<string, number>;
+    readonly policies: { readonly mandatory: number; readonly advisory: number };
+  };
+}
+
+/**
+ * Turns a serialized property value into plan JSON: secrets masked (or revealed), unknowns and
+ * resource references made readable, object keys sorted so output is byte-stable.
+ */
+export function displayValue(value: unknown, showSecrets: boolean): unknown {
+  if (value === unknownValue) return UNKNOWN;
+  if (Array.isArray(value)) return value.map((v) => displayValue(v, showSecrets));
+  if (value === null || typeof value !== "object") return value;
+  const obj = value as Record<string, unknown>;
+  switch (obj[specialSigKey]) {
+    case specialSecretSig:
+      return showSecrets ? displayValue(obj["value"], showSecrets) : SECRET;
+    case specialResourceSig:
+      return obj["urn"];
+    case specialAssetSig:
+    case specialArchiveSig: {
+      const { [specialSigKey]: _sig, ...rest } = obj;
+      return { asset: displayValue(rest, showSecrets) };
+    }
+    default:
+      break;
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(obj).sort()) {
+    out[key] = displayValue(obj[key], showSecrets);
+  }
+  return out;
+}
+
+/** `urn::id` provider references become the provider's URN. */
+function providerUrn(ref: string): string {
+  const at = ref.lastIndexOf("::");
+  return at > 0 ? ref.slice(0, at) : ref;
+}
+
+export function buildPlan(
+  ev: Evaluation,
+  opts: { showSecrets: boolean; policies?: readonly PolicyResult[] },
+): Plan {
+  const resources: PlanResource[] = ev.registrations
+    .map((r) => ({
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      parent: r.parent,
+      provider: providerUrn(r.provider),
+      dependsOn: [...new Set(r.dependsOn)].sort(),
+      protect: r.protect,
+      inputs: displayValue(r.inputs, opts.showSecrets) as Record<string, unknown>,
+    }))
+    .sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+  const byType: Record<string, number> = {};
+  for (const r of resources) byType[r.type] = (byType[r.type] ?? 0) + 1;
+  const policies = [...(opts.policies ?? [])].sort(
+    (a, b) => a.urn.localeCompare(b.urn) || a.policy.localeCompare(b.policy),
+  );
+  return {
+    project: ev.project,
+    stack: ev.stack,
+    resources,
+    outputs: displayValue(ev.outputs, opts.showSecrets) as Record<string, unknown>,
+    policies,
+    summary: {
+      resources: resources.length,
+      components: resources.filter((r) => !isCustom(r)).length,
+      protected: resources.filter((r) => r.protect).length,
+      byType: Object.fromEntries(Object.entries(byType).sort(([a], [b]) => a.localeCompare(b))),
+      policies: {
+        mandatory: policies.filter((p) => p.level === "mandatory").length,
+        advisory: policies.filter((p) => p.level === "advisory").length,
+      },
+    },
+  };
+}
+
+/** Component resources (and the stack) have a three-part type with a package of our own. */
+function isCustom(r: PlanResource): boolean {
+  return !(r.type === "pulumi:pulumi:Stack" || r.type.startsWith("homebrew-dev:"));
+}
+
+export function renderJson(plan: Plan): string {
+  return `${JSON.stringify(plan, null, 2)}\n`;
+}
+
+/** The human view: the resource tree, counts by type, outputs and policy results. */
+export function renderText(plan: Plan): string {
+  const children = new Map<string, PlanResource[]>();
+  for (const r of plan.resources) {
+    const list = children.get(r.parent) ?? [];
+    list.push(r);
+    children.set(r.parent, list);
+  }
+  const order = (a: PlanResource, b: PlanResource) => {
+    const ca = children.has(a.urn) ? 1 : 0;
+    const cb = children.has(b.urn) ? 1 : 0;
+    // Leaves first, then components, each by type and name: stable and easy to scan.
+    return ca - cb || a.type.localeCompare(b.type) || a.name.localeCompare(b.name);
+  };
+  const descendants = (urn: string): number =>
+    (children.get(urn) ?? []).reduce((n, c) => n + 1 + descendants(c.urn), 0);
+  const violations = new Map<string, PolicyResult[]>();
+  for (const p of plan.policies) {
+    violations.set(p.urn, [...(violations.get(p.urn) ?? []), p]);
+  }
+
+  const lines: string[] = [];
+  lines.push(
+    `${plan.project} · stack ${plan.stack} · ${plan.summary.resources} resources (offline plan: nothing is deployed)`,
+    "",
+  );
+  const walk = (r: PlanResource, prefix: string, last: boolean, root: boolean) => {
+    const kids = [...(children.get(r.urn) ?? [])].sort(order);
+    const flags = [
+      kids.length > 0 ? `${descendants(r.urn)} below` : "",
+      r.protect ? "protected" : "",
+    ].filter((f) => f !== "");
+    const branch = root ? "" : last ? "└─ " : "├─ ";
+    lines.push(
+      `${prefix}${branch}${r.type}  ${r.name}${flags.length > 0 ? `  (${flags.join(", ")})` : ""}`,
+    );
+    const childPrefix = root ? "" : prefix + (last ? "   " : "│  ");
+    for (const p of violations.get(r.urn) ?? []) {
+      lines.push(
+        `${childPrefix}${kids.length > 0 ? "│" : " "}  ! ${p.level} ${p.policy}: ${p.message}`,
+      );
+    }
+    kids.forEach((k, i) => walk(k, childPrefix, i === kids.length - 1, false));
+  };
+  const roots = plan.resources.filter((r) => r.parent === "").sort(order);
+  for (const r of roots) walk(r, "", true, true);
+
+  lines.push("", "Resources by type:");
+  const width = String(plan.summary.resources).length;
+  const byType = Object.entries(plan.summary.byType).sort(
+    ([ta, a], [tb, b]) => b - a || ta.localeCompare(tb),
+  );
+  for (const [type, count] of byType) lines.push(`  ${String(count).padStart(width)}  ${type}`);
+  lines.push(`  ${String(plan.summary.resources).padStart(width)}  total`);
+
+  const outputs = Object.keys(plan.outputs).sort();
+  if (outputs.length > 0) {
+    lines.push("", "Outputs:");
+    for (const key of outputs) lines.push(`  ${key}: ${JSON.stringify(plan.outputs[key])}`);
+  }
+  const { mandatory, advisory } = plan.summary.policies;
+  lines.push(
+    "",
+    `Policies: ${mandatory} mandatory and ${advisory} advisory violation${mandatory + advisory === 1 ? "" : "s"}`,
+  );
+  return `${lines.join("\n")}\n`;
+}
