@@ -5,8 +5,18 @@ import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020"
 /** The repository root (this file sits in test/talos). */
 const repoRoot = path.resolve(__dirname, "..", "..");
 
-/** The Talos v1.13 configuration contract, kept beside the repository in shared/schemas. */
+/**
+ * The Talos v1.13 configuration contract, vendored so a fresh clone tests without anything
+ * beside it. `TALOS_SCHEMA_UPSTREAM` is the copy the design brief names; when it is present the
+ * tests check the vendored one is identical.
+ */
 export const TALOS_SCHEMA_PATH = path.resolve(
+  repoRoot,
+  "test",
+  "fixtures",
+  "talos-config.v1.13.9.schema.json",
+);
+export const TALOS_SCHEMA_UPSTREAM = path.resolve(
   repoRoot,
   "..",
   "shared",
