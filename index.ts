@@ -4,21 +4,43 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config";
-import { TalosSecrets } from "./components/talos/secrets";
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import { TalosCluster } from "./components/talos/cluster";
 
 const config = loadStackConfig();
 const stack = pulumi.getStack();
 const { cluster } = config;
 
-// Losing the secrets bundle means rebuilding the cluster: protected in production.
-new TalosSecrets(`${cluster.name}-talos`, {}, { protect: config.environment === "prod" });
+// Explicit providers: nothing reads the ambient provider configuration of the machine running
+// `pulumi up`. Credentials come from the providers' own variables (PROXMOX_VE_API_TOKEN, ...).
+const proxmox = new proxmoxve.Provider("proxmox", {
+  endpoint: config.proxmox.endpoint,
+  insecure: config.proxmox.insecure,
+  // Snippets (the machine configs) are uploaded over SSH; the agent holds the key.
+  ssh: { agent: true, username: "root" },
+});
+
+const talos = new TalosCluster(
+  cluster.name,
+  {
+    cluster,
+    proxmox: config.proxmox,
+    // Losing the secrets bundle means rebuilding the cluster: protected in production.
+    protectSecrets: config.environment === "prod",
+  },
+  { providers: { proxmoxve: proxmox } },
+);
 
 export const environment = config.environment;
 export const stackName = stack;
 export const clusterName = cluster.name;
 export const talosVersion = cluster.talosVersion;
 export const kubernetesVersion = cluster.kubernetesVersion;
-export const kubernetesApi = `https://${cluster.network.vip}:6443`;
+export const kubernetesApi = talos.endpoint;
+export const placement = talos.placement;
+export const schematics = talos.schematics;
+export const kubeconfig = talos.kubeconfig;
+export const talosconfig = talos.talosconfig;
 export const controlPlaneNodes = cluster.controlPlane.nodes.map((n) => `${n.name} ${n.ip}`);
 export const workerNodes = cluster.workerPools.flatMap((p) =>
   p.nodes.map((n) => `${n.name} ${n.ip} (${p.name})`),

@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
+import { getStore } from "../../tools/plan/internals";
+import { RecordingMonitor } from "../../tools/plan/monitor";
 import { newResource } from "../../tools/plan/placeholders";
 
 export interface Recorded {
@@ -17,33 +19,38 @@ export interface Recorded {
 export function recordResources(opts: { stack?: string; project?: string } = {}) {
   const resources: Recorded[] = [];
   const invokes: MockCallArgs[] = [];
-  void pulumi.runtime.setMocks(
-    {
-      newResource(args: MockResourceArgs) {
-        resources.push({
-          type: args.type,
-          name: args.name,
-          inputs: args.inputs as Record<string, unknown>,
-          provider: args.provider,
-        });
-        return newResource(args);
-      },
-      call(args: MockCallArgs) {
-        invokes.push(args);
-        throw new Error(`unexpected invoke ${args.token}`);
-      },
+  const mocks = {
+    newResource(args: MockResourceArgs) {
+      resources.push({
+        type: args.type,
+        name: args.name,
+        inputs: args.inputs as Record<string, unknown>,
+        provider: args.provider,
+      });
+      return newResource(args);
     },
-    opts.project ?? "homebrew-dev",
-    opts.stack ?? "test",
-    false,
-  );
+    call(args: MockCallArgs) {
+      invokes.push(args);
+      throw new Error(`unexpected invoke ${args.token}`);
+    },
+  };
+  const project = opts.project ?? "homebrew-dev";
+  const stack = opts.stack ?? "test";
+  void pulumi.runtime.setMocks(mocks, project, stack, false);
+  // The recording monitor also keeps what the mock API leaves out (protect, ignoreChanges,
+  // dependsOn, parent), as the offline plan sees it.
+  const monitor = new RecordingMonitor(mocks, project, stack);
+  getStore().settings.monitor = monitor;
   return {
     resources,
+    registrations: monitor.registrations,
+    registration: (name: string) => monitor.registrations.find((r) => r.name === name),
     invokes,
     ofType: (type: string) => resources.filter((r) => r.type === type),
     reset: () => {
       resources.length = 0;
       invokes.length = 0;
+      monitor.registrations.length = 0;
     },
   };
 }

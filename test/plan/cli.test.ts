@@ -22,7 +22,8 @@ describe.each(["dev", "staging", "prod"])("npm run plan -- %s", (stack) => {
       ),
     );
     expect(text.stdout).toContain(`pulumi:pulumi:Stack  homebrew-dev-${stack}`);
-    expect(text.stdout).toContain("└─ homebrew-dev:talos:Secrets");
+    expect(text.stdout).toContain(`└─ homebrew-dev:talos:Cluster  hbd-${stack}`);
+    expect(text.stdout).toContain(`homebrew-dev:talos:Secrets  hbd-${stack}-secrets`);
     expect(text.stdout).toContain("Resources by type:");
     expect(text.stdout).toContain("Outputs:");
     expect(text.stdout).toMatch(/Policies: 0 mandatory and 0 advisory violations\n$/);
@@ -79,6 +80,13 @@ describe.each(["dev", "staging", "prod"])("npm run plan -- %s", (stack) => {
     );
     expect(certs).toHaveLength(4);
     for (const c of certs) expect(c.inputs.privateKeyPem).toBe("[secret]");
+    const snippets = plan.resources.filter(
+      (r: { type: string }) => r.type === "proxmoxve:index/fileLegacy:FileLegacy",
+    );
+    expect(snippets.length).toBeGreaterThan(0);
+    for (const s of snippets) expect(s.inputs.sourceRaw.data).toBe("[secret]");
+    expect(plan.outputs.kubeconfig).toBe("[secret]");
+    expect(plan.outputs.talosconfig).toBe("[secret]");
   });
 });
 
@@ -104,7 +112,7 @@ describe("npm run plan: resources per stack", () => {
     expect(prod.summary.byType).toMatchObject({
       "homebrew-dev:talos:Secrets": 1,
       "pulumi:pulumi:Stack": 1,
-      "tls:index/privateKey:PrivateKey": 5,
+      "tls:index/privateKey:PrivateKey": 7,
       "tls:index/selfSignedCert:SelfSignedCert": 4,
       "random:index/randomBytes:RandomBytes": 3,
       "random:index/randomString:RandomString": 4,

@@ -1,0 +1,398 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { ConfigError, type StackConfig } from "../config";
+import { PlacementError, placeVms, type PlacementRequest } from "../proxmox/placement";
+import { TalosVm } from "../proxmox/talosVm";
+import { renderKubeconfig, renderTalosconfig } from "./access";
+import { TalosImage } from "./image";
+import {
+  MachineRole,
+  controlPlaneEndpoint,
+  renderMachineConfigYaml,
+  runtimeNodeSettings,
+  type MachineConfigInput,
+  type NodeTaint,
+} from "./machineConfig";
+import { extensionsFor, type ImageFeatures } from "./schematic";
+import { TalosSecrets, type TalosSecretsBundle } from "./secrets";
+import {
+  MACHINE_CONFIG_ENV,
+  RECORD_ONLY,
+  TALOSCONFIG_ENV,
+  applyConfigScript,
+  bootstrapScript,
+  healthScript,
+  upgradeScript,
+} from "./talosctl";
+
+export interface TalosClusterArgs {
+  /** The validated cluster section of the stack. */
+  readonly cluster: StackConfig["cluster"];
+  /** The validated Proxmox section of the stack (hosts, datastores, network). */
+  readonly proxmox: StackConfig["proxmox"];
+  /**
+   * Register schematics with the Image Factory before downloading images.
+   * @default true
+   */
+  readonly registerSchematics?: boolean;
+  /**
+   * Protect the secrets bundle from deletion (losing it means rebuilding the cluster).
+   * @default false
+   */
+  readonly protectSecrets?: boolean;
+  /**
+   * Validity of the admin client certificates (kubeconfig, talosconfig) in hours.
+   * @default 8760 (one year)
+   */
+  readonly adminCertValidityHours?: number;
+}
+
+/** One node of the cluster with everything the renderer and the VM need. */
+export interface PlannedNode {
+  readonly name: string;
+  readonly ip: string;
+  readonly role: MachineRole;
+  /** Worker pool name; `controlplane` for control planes. */
+  readonly pool: string;
+  readonly cpuCores: number;
+  readonly memoryMiB: number;
+  readonly diskGiB: number;
+  readonly gpus: number;
+  readonly pin?: string;
+  readonly allowedHosts?: readonly string[];
+  readonly features: ImageFeatures;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly taints: readonly NodeTaint[];
+}
+
+/** Label of the pool a node belongs to (control planes: `controlplane`). */
+export const POOL_LABEL = "homebrew-dev.io/pool";
+
+/** The nodes of a cluster in stack order: control planes first, then each pool's workers. */
+export function planNodes(cluster: StackConfig["cluster"]): PlannedNode[] {
+  const cp = cluster.controlPlane;
+  const controlPlanes: PlannedNode[] = cp.nodes.map((n) => ({
+    name: n.name,
+    ip: n.ip,
+    role: MachineRole.controlPlane,
+    pool: "controlplane",
+    cpuCores: cp.cpuCores,
+    memoryMiB: cp.memoryMiB,
+    diskGiB: cp.diskGiB,
+    gpus: 0,
+    ...(n.host !== undefined ? { pin: n.host } : {}),
+    features: { guestAgent: true, gvisor: false, kata: false, nvidia: false },
+    labels: { [POOL_LABEL]: "controlplane" },
+    taints: [],
+  }));
+  const workers = cluster.workerPools.flatMap((p) => {
+    const features: ImageFeatures = {
+      guestAgent: true,
+      gvisor: p.runtimes.includes("gvisor"),
+      kata: p.runtimes.includes("kata"),
+      nvidia: p.runtimes.includes("nvidia"),
+    };
+    return p.nodes.map((n): PlannedNode => ({
+      name: n.name,
+      ip: n.ip,
+      role: MachineRole.worker,
+      pool: p.name,
+      cpuCores: p.cpuCores,
+      memoryMiB: p.memoryMiB,
+      diskGiB: p.diskGiB,
+      gpus: p.gpusPerNode,
+      ...(n.host !== undefined ? { pin: n.host } : {}),
+      ...(p.hosts !== undefined ? { allowedHosts: p.hosts } : {}),
+      features,
+      labels: { ...p.labels, [POOL_LABEL]: p.name },
+      taints: p.taints,
+    }));
+  });
+  return [...controlPlanes, ...workers];
+}
+
+/** A short, stable key of an image feature set: `base`, `gvisor-kata`, `nvidia`, ... */
+export function featureKey(f: ImageFeatures): string {
+  const parts = (["gvisor", "kata", "nvidia"] as const).filter((k) => f[k]);
+  return parts.length > 0 ? parts.join("-") : "base";
+}
+
+/**
+ * Where each node runs. A placement failure is a configuration error: it is reported like one
+ * (exit 1, every problem with the key it concerns, no stack trace).
+ */
+export function placeNodes(
+  nodes: readonly PlannedNode[],
+  proxmox: StackConfig["proxmox"],
+): Record<string, string> {
+  const requests: PlacementRequest[] = nodes.map((n) => ({
+    name: n.name,
+    role: n.role,
+    cpuCores: n.cpuCores,
+    memoryMiB: n.memoryMiB,
+    gpus: n.gpus,
+    ...(n.pin !== undefined ? { pin: n.pin } : {}),
+    ...(n.allowedHosts !== undefined ? { allowedHosts: n.allowedHosts } : {}),
+  }));
+  try {
+    return placeVms(proxmox.hosts, requests);
+  } catch (err) {
+    if (err instanceof PlacementError) {
+      throw new ConfigError(err.problems.map((p) => `homebrew-dev:cluster: ${p}`));
+    }
+    throw err;
+  }
+}
+
+/** The renderer's input for one node, given the secrets bundle. */
+export function machineConfigInput(
+  node: PlannedNode,
+  cluster: StackConfig["cluster"],
+  installerImage: string,
+  secrets: TalosSecretsBundle,
+): MachineConfigInput {
+  const runtime = runtimeNodeSettings(node.features);
+  const prefix = cluster.network.subnet.split("/")[1];
+  return {
+    role: node.role,
+    clusterName: cluster.name,
+    hostname: node.name,
+    address: `${node.ip}/${prefix}`,
+    gateway: cluster.network.gateway,
+    nameservers: cluster.network.nameservers,
+    vip: cluster.network.vip,
+    installDisk: cluster.installDisk,
+    installerImage,
+    kubernetesVersion: cluster.kubernetesVersion,
+    secrets,
+    nodeLabels: { ...runtime.labels, ...node.labels },
+    nodeTaints: node.taints,
+    kernelModules: runtime.kernelModules,
+    sysctls: runtime.sysctls,
+  };
+}
+
+/**
+ * A Talos Kubernetes cluster on Proxmox: secrets, one image per feature set, placement, a VM per
+ * node with its machine config, bootstrap through the first control plane, a health wait, admin
+ * credentials, and day-2 steps (config apply, rolling upgrade) chained node by node.
+ */
+export class TalosCluster extends pulumi.ComponentResource {
+  /** `https://<vip>:6443`. */
+  public readonly endpoint: string;
+  /** Node name to Proxmox host. */
+  public readonly placement: Readonly<Record<string, string>>;
+  /** Schematic id per feature set (`base`, `gvisor-kata`, `nvidia`, ...). */
+  public readonly schematics: Readonly<Record<string, string>>;
+  public readonly kubeconfig: pulumi.Output<string>;
+  public readonly talosconfig: pulumi.Output<string>;
+  /** Resolves once the cluster reported healthy. */
+  public readonly ready: pulumi.Resource;
+
+  constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("homebrew-dev:talos:Cluster", name, {}, opts);
+    const { cluster, proxmox } = args;
+    const registerSchematics = args.registerSchematics ?? true;
+    const adminCertValidityHours = args.adminCertValidityHours ?? 8760;
+    const parent = { parent: this };
+    this.endpoint = controlPlaneEndpoint(cluster.network.vip);
+
+    const secrets = new TalosSecrets(
+      `${name}-secrets`,
+      {},
+      { parent: this, protect: args.protectSecrets ?? false },
+    );
+    const nodes = planNodes(cluster);
+    const placement = placeNodes(nodes, proxmox);
+    this.placement = placement;
+    const hostByName = new Map(proxmox.hosts.map((h) => [h.name, h]));
+
+    // One image per feature set, downloaded to the hosts that run a node of that set.
+    const images = new Map<string, TalosImage>();
+    for (const key of [...new Set(nodes.map((n) => featureKey(n.features)))]) {
+      const features = nodes.find((n) => featureKey(n.features) === key)!.features;
+      const hosts = [
+        ...new Set(
+          nodes.filter((n) => featureKey(n.features) === key).map((n) => placement[n.name]!),
+        ),
+      ]
+        .sort()
+        .map((h) => ({ name: h, datastoreId: hostByName.get(h)!.imageDatastore }));
+      images.set(
+        key,
+        new TalosImage(
+          `${name}-image-${key}`,
+          {
+            schematic: { officialExtensions: extensionsFor(features) },
+            talosVersion: cluster.talosVersion,
+            hosts,
+            registerSchematic: registerSchematics,
+          },
+          parent,
+        ),
+      );
+    }
+    this.schematics = Object.fromEntries([...images].map(([k, img]) => [k, img.schematicId]));
+
+    // Admin credentials, minted from the CAs without calling Talos.
+    const client = (
+      role: string,
+      subject: tls.types.input.CertRequestSubject,
+      ca: {
+        cert: pulumi.Output<string>;
+        key: pulumi.Output<string>;
+      },
+      algorithm: { algorithm: string; ecdsaCurve?: string },
+    ) => {
+      const key = new tls.PrivateKey(`${name}-${role}`, algorithm, parent);
+      const csr = new tls.CertRequest(
+        `${name}-${role}`,
+        { privateKeyPem: pulumi.secret(key.privateKeyPem), subject },
+        parent,
+      );
+      const cert = new tls.LocallySignedCert(
+        `${name}-${role}`,
+        {
+          certRequestPem: csr.certRequestPem,
+          caCertPem: ca.cert,
+          caPrivateKeyPem: ca.key,
+          validityPeriodHours: adminCertValidityHours,
+          allowedUses: ["digital_signature", "key_encipherment", "client_auth"],
+        },
+        parent,
+      );
+      return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem) };
+    };
+    const kubeAdmin = client(
+      "kubernetes-admin",
+      { commonName: "admin", organization: "system:masters" },
+      { cert: secrets.kubernetesCaCertPem, key: secrets.kubernetesCaKeyPem },
+      { algorithm: "ECDSA", ecdsaCurve: "P256" },
+    );
+    const talosAdmin = client(
+      "talos-admin",
+      { commonName: "admin", organization: "os:admin" },
+      { cert: secrets.osCaCertPem, key: secrets.osCaKeyPem },
+      { algorithm: "ED25519" },
+    );
+    const controlPlaneIps = nodes
+      .filter((n) => n.role === MachineRole.controlPlane)
+      .map((n) => n.ip);
+    this.kubeconfig = pulumi.secret(
+      pulumi
+        .all([secrets.kubernetesCaCertPem, kubeAdmin.certPem, kubeAdmin.keyPem])
+        .apply(([caCertPem, clientCertPem, clientKeyPem]) =>
+          renderKubeconfig({
+            clusterName: cluster.name,
+            endpoint: this.endpoint,
+            identity: { caCertPem, clientCertPem, clientKeyPem },
+          }),
+        ),
+    );
+    this.talosconfig = pulumi.secret(
+      pulumi
+        .all([secrets.osCaCertPem, talosAdmin.certPem, talosAdmin.keyPem])
+        .apply(([caCertPem, clientCertPem, clientKeyPem]) =>
+          renderTalosconfig({
+            clusterName: cluster.name,
+            endpoints: controlPlaneIps,
+            nodes: controlPlaneIps.slice(0, 1),
+            identity: { caCertPem, clientCertPem, clientKeyPem },
+          }),
+        ),
+    );
+
+    // A VM per node, its machine config as user-data.
+    const vms = new Map<string, TalosVm>();
+    const configs = new Map<string, pulumi.Output<string>>();
+    for (const node of nodes) {
+      const host = hostByName.get(placement[node.name]!)!;
+      const image = images.get(featureKey(node.features))!;
+      const config = pulumi.secret(
+        secrets.bundle.apply((bundle) =>
+          renderMachineConfigYaml(machineConfigInput(node, cluster, image.installerImage, bundle)),
+        ),
+      );
+      configs.set(node.name, config);
+      const isControlPlane = node.role === MachineRole.controlPlane;
+      vms.set(
+        node.name,
+        new TalosVm(
+          `${name}-vm-${node.name}`,
+          {
+            host: host.name,
+            hostname: node.name,
+            cpuCores: node.cpuCores,
+            memoryMiB: node.memoryMiB,
+            diskGiB: node.diskGiB,
+            diskDatastore: host.diskDatastore,
+            snippetDatastore: host.snippetDatastore,
+            imageFileId: image.fileIds[host.name]!,
+            machineConfig: config,
+            bridge: proxmox.bridge,
+            ...(proxmox.vlanId !== undefined ? { vlanId: proxmox.vlanId } : {}),
+            ...(node.gpus > 0 ? { gpus: { mapping: host.gpuMapping!, count: node.gpus } } : {}),
+            guestAgent: node.features.guestAgent,
+            tags: ["talos", cluster.name, node.pool],
+          },
+          {
+            parent: this,
+            protect: isControlPlane && cluster.controlPlane.protect,
+          },
+        ),
+      );
+    }
+
+    const env = { [TALOSCONFIG_ENV]: this.talosconfig };
+    const controlPlaneVms = nodes
+      .filter((n) => n.role === MachineRole.controlPlane)
+      .map((n) => vms.get(n.name)!);
+    // Once per cluster, against the first control plane's own address.
+    const bootstrap = new command.local.Command(
+      `${name}-bootstrap`,
+      { create: bootstrapScript(controlPlaneIps[0]!), environment: env },
+      { parent: this, dependsOn: controlPlaneVms },
+    );
+    const health = new command.local.Command(
+      `${name}-health`,
+      { create: healthScript({ firstControlPlaneIp: controlPlaneIps[0]! }), environment: env },
+      { parent: this, dependsOn: [bootstrap, ...vms.values()] },
+    );
+    this.ready = health;
+
+    // Day 2: a changed machine config is applied, a changed installer image rolls out, one node
+    // after the other, control planes first. On creation both steps only record the state.
+    let previous: pulumi.Resource = health;
+    for (const node of nodes) {
+      const image = images.get(featureKey(node.features))!;
+      const apply = new command.local.Command(
+        `${name}-apply-${node.name}`,
+        {
+          create: RECORD_ONLY,
+          update: applyConfigScript(node.ip),
+          environment: { ...env, [MACHINE_CONFIG_ENV]: configs.get(node.name)! },
+        },
+        { parent: this, dependsOn: [previous] },
+      );
+      const upgrade = new command.local.Command(
+        `${name}-upgrade-${node.name}`,
+        {
+          create: RECORD_ONLY,
+          update: upgradeScript(node.ip, image.installerImage),
+          environment: env,
+        },
+        { parent: this, dependsOn: [apply] },
+      );
+      previous = upgrade;
+    }
+
+    this.registerOutputs({
+      endpoint: this.endpoint,
+      placement,
+      schematics: this.schematics,
+      kubeconfig: this.kubeconfig,
+      talosconfig: this.talosconfig,
+    });
+  }
+}

@@ -1,0 +1,287 @@
+import * as YAML from "yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parseStackConfig } from "../../components/config";
+import {
+  TalosCluster,
+  machineConfigInput,
+  planNodes,
+  placeNodes,
+} from "../../components/talos/cluster";
+import { renderMachineConfig } from "../../components/talos/machineConfig";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { recordResources, resolve } from "../helpers/mocks";
+import { validateTalosConfig } from "./schema";
+
+const rec = recordResources({ stack: "lab" });
+
+const config = parseStackConfig({
+  environment: "prod",
+  proxmox: {
+    endpoint: "https://pve1:8006/",
+    hosts: [
+      { name: "pve1", cpuCores: 16, memoryMiB: 65536 },
+      { name: "pve2", cpuCores: 16, memoryMiB: 65536 },
+      { name: "pve3", cpuCores: 32, memoryMiB: 131072, gpus: 2, gpuMapping: "gpus" },
+    ],
+    vlanId: 20,
+  },
+  cluster: {
+    name: "lab",
+    talosVersion: "v1.13.9",
+    kubernetesVersion: "v1.35.2",
+    network: { subnet: "10.0.0.0/24", gateway: "10.0.0.1", vip: "10.0.0.10" },
+    controlPlane: {
+      nodes: [
+        { name: "cp-1", ip: "10.0.0.11" },
+        { name: "cp-2", ip: "10.0.0.12" },
+        { name: "cp-3", ip: "10.0.0.13" },
+      ],
+    },
+    workerPools: [
+      {
+        name: "general",
+        nodes: [
+          { name: "w-1", ip: "10.0.0.21" },
+          { name: "w-2", ip: "10.0.0.22" },
+        ],
+        runtimes: ["gvisor", "kata"],
+      },
+      {
+        name: "gpu",
+        nodes: [{ name: "g-1", ip: "10.0.0.31" }],
+        gpusPerNode: 2,
+        hosts: ["pve3"],
+        runtimes: ["nvidia"],
+        memoryMiB: 32768,
+        taints: [{ key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" }],
+      },
+    ],
+  },
+});
+
+const secretValue = (v: unknown) =>
+  typeof v === "object" &&
+  v !== null &&
+  (v as Record<string, unknown>)[specialSigKey] === specialSecretSig;
+
+describe("TalosCluster", () => {
+  let cluster: TalosCluster;
+  beforeAll(async () => {
+    rec.reset();
+    cluster = new TalosCluster("lab", {
+      cluster: config.cluster,
+      proxmox: config.proxmox,
+      protectSecrets: true,
+    });
+    await resolve(cluster.kubeconfig);
+    await resolve(cluster.talosconfig);
+    await new Promise((r) => setTimeout(r, 50));
+  });
+
+  const vms = () => rec.registrations.filter((r) => r.type === "proxmoxve:index/vmLegacy:VmLegacy");
+
+  it("creates one VM per node with the settings Talos needs", () => {
+    expect(
+      vms()
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["cp-1", "cp-2", "cp-3", "g-1", "w-1", "w-2"].map((n) => `lab-vm-${n}`));
+    for (const vm of vms()) {
+      expect(vm.inputs).toMatchObject({
+        machine: "q35",
+        cpu: { type: "host", sockets: 1 },
+        scsiHardware: "virtio-scsi-pci",
+        memory: { floating: 0 },
+        agent: { enabled: true },
+        onBoot: true,
+        started: true,
+        initialization: { type: "nocloud" },
+      });
+      expect(vm.ignoreChanges).toEqual(["initialization", "disks[0].fileId"]);
+      const [nic] = vm.inputs["networkDevices"] as Record<string, unknown>[];
+      expect(nic).toMatchObject({ bridge: "vmbr0", vlanId: 20, model: "virtio" });
+    }
+  });
+
+  it("places control planes on distinct hosts and no host over capacity", () => {
+    const placement = cluster.placement;
+    expect(new Set(["cp-1", "cp-2", "cp-3"].map((n) => placement[n])).size).toBe(3);
+    expect(placement["g-1"]).toBe("pve3");
+    for (const host of config.proxmox.hosts) {
+      const on = vms().filter((v) => v.inputs["nodeName"] === host.name);
+      const cpu = on.reduce((n, v) => n + ((v.inputs["cpu"] as { cores: number }).cores ?? 0), 0);
+      const mem = on.reduce(
+        (n, v) => n + ((v.inputs["memory"] as { dedicated: number }).dedicated ?? 0),
+        0,
+      );
+      expect(cpu).toBeLessThanOrEqual(host.cpuCores);
+      expect(mem).toBeLessThanOrEqual(host.memoryMiB);
+    }
+  });
+
+  it("protects control-plane VMs and the secrets, not workers", () => {
+    const components = rec.registrations.filter((r) => r.type === "homebrew-dev:proxmox:TalosVm");
+    expect(
+      components
+        .filter((c) => c.protect)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(["lab-vm-cp-1", "lab-vm-cp-2", "lab-vm-cp-3"]);
+    expect(vms().filter((v) => v.protect)).toHaveLength(3);
+    expect(rec.registration("lab-secrets")?.protect).toBe(true);
+  });
+
+  it("passes the GPUs of the pool through the PCI resource mapping", () => {
+    const vm = (name: string) => vms().find((v) => v.name === name);
+    expect(vm("lab-vm-g-1")?.inputs["hostpcis"]).toEqual([
+      { device: "hostpci0", mapping: "gpus", pcie: true, rombar: true },
+      { device: "hostpci1", mapping: "gpus", pcie: true, rombar: true },
+    ]);
+    expect(vm("lab-vm-w-1")?.inputs["hostpcis"]).toEqual([]);
+  });
+
+  it("delivers each machine config as a secret cloud-init snippet", () => {
+    const snippets = rec.registrations.filter(
+      (r) => r.type === "proxmoxve:index/fileLegacy:FileLegacy",
+    );
+    expect(snippets).toHaveLength(6);
+    for (const s of snippets) {
+      expect(s.inputs["contentType"]).toBe("snippets");
+      expect(secretValue((s.inputs["sourceRaw"] as Record<string, unknown>)["data"])).toBe(true);
+    }
+  });
+
+  it("builds one image per feature set, downloaded once per host that needs it", () => {
+    expect(cluster.schematics).toEqual({
+      base: "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515",
+      "gvisor-kata": expect.stringMatching(/^[0-9a-f]{64}$/),
+      nvidia: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    const downloads = rec.registrations.filter((r) => r.type === "proxmoxve:download/file:File");
+    const cpHosts = new Set(["cp-1", "cp-2", "cp-3"].map((n) => cluster.placement[n]));
+    const generalHosts = new Set(["w-1", "w-2"].map((n) => cluster.placement[n]));
+    expect(downloads).toHaveLength(cpHosts.size + generalHosts.size + 1);
+    const gpu = downloads.find((d) => d.name === "lab-image-nvidia-pve3");
+    expect(gpu?.inputs).toMatchObject({
+      contentType: "iso",
+      decompressionAlgorithm: "gz",
+      nodeName: "pve3",
+      url: `https://factory.talos.dev/image/${cluster.schematics["nvidia"]}/v1.13.9/nocloud-amd64.raw.gz`,
+    });
+    const registrations = rec.registrations.filter((r) => r.name.endsWith("-schematic"));
+    expect(registrations).toHaveLength(3);
+    for (const d of downloads) {
+      expect(d.dependsOn.some((u) => u.endsWith("-schematic"))).toBe(true);
+    }
+  });
+
+  it("bootstraps once, through the first control plane and never the VIP", () => {
+    const bootstrap = rec.registrations.filter((r) => r.name.endsWith("-bootstrap"));
+    expect(bootstrap).toHaveLength(1);
+    const script = bootstrap[0]!.inputs["create"] as string;
+    expect(script).toContain("--endpoints 10.0.0.11 --nodes 10.0.0.11 bootstrap");
+    expect(script).not.toContain("10.0.0.10");
+    const env = bootstrap[0]!.inputs["environment"] as Record<string, unknown>;
+    expect(secretValue(env["HOMEBREW_TALOSCONFIG"])).toBe(true);
+    const deps = bootstrap[0]!.dependsOn;
+    for (const cp of ["cp-1", "cp-2", "cp-3"]) {
+      expect(deps.some((u) => u.endsWith(`::lab-vm-${cp}`))).toBe(true);
+    }
+    const health = rec.registration("lab-health");
+    expect(health?.dependsOn.some((u) => u.endsWith("::lab-bootstrap"))).toBe(true);
+  });
+
+  it("chains day-2 steps node by node, control planes first", () => {
+    const order = ["cp-1", "cp-2", "cp-3", "w-1", "w-2", "g-1"];
+    let previous = "lab-health";
+    for (const node of order) {
+      const apply = rec.registration(`lab-apply-${node}`)!;
+      const upgrade = rec.registration(`lab-upgrade-${node}`)!;
+      expect(apply.dependsOn.some((u) => u.endsWith(`::${previous}`))).toBe(true);
+      expect(upgrade.dependsOn.some((u) => u.endsWith(`::lab-apply-${node}`))).toBe(true);
+      expect(apply.inputs["create"]).toBe("echo recorded");
+      expect(upgrade.inputs["update"]).toContain(
+        "upgrade --image factory.talos.dev/nocloud-installer/",
+      );
+      previous = `lab-upgrade-${node}`;
+    }
+  });
+
+  it("mints admin credentials from the CAs and keeps them secret", async () => {
+    const kube = await resolve(cluster.kubeconfig);
+    expect(kube.secret).toBe(true);
+    const parsed = YAML.parse(kube.value);
+    expect(parsed.clusters[0].cluster.server).toBe("https://10.0.0.10:6443");
+    expect(parsed["current-context"]).toBe("admin@lab");
+    const talos = await resolve(cluster.talosconfig);
+    expect(talos.secret).toBe(true);
+    expect(YAML.parse(talos.value).contexts.lab.endpoints).toEqual([
+      "10.0.0.11",
+      "10.0.0.12",
+      "10.0.0.13",
+    ]);
+    expect(rec.registration("lab-kubernetes-admin")?.inputs).toBeDefined();
+    const csr = rec.registrations.find(
+      (r) => r.type === "tls:index/certRequest:CertRequest" && r.name === "lab-kubernetes-admin",
+    );
+    expect(csr?.inputs["subject"]).toEqual({ commonName: "admin", organization: "system:masters" });
+    const talosCsr = rec.registrations.find(
+      (r) => r.type === "tls:index/certRequest:CertRequest" && r.name === "lab-talos-admin",
+    );
+    expect(talosCsr?.inputs["subject"]).toEqual({ commonName: "admin", organization: "os:admin" });
+  });
+});
+
+describe("machine configs of a planned cluster", () => {
+  const fake = (s: string) => Buffer.from(`fake-${s}`).toString("base64");
+  const bundle = {
+    clusterId: fake("id"),
+    clusterSecret: fake("secret"),
+    bootstrapToken: "abcdef.0123456789abcdef",
+    trustdToken: "ghijkl.0123456789abcdef",
+    secretboxKey: fake("secretbox"),
+    osCa: { crt: fake("os-crt"), key: fake("os-key") },
+    kubernetesCa: { crt: fake("k8s-crt"), key: fake("k8s-key") },
+    aggregatorCa: { crt: fake("agg-crt"), key: fake("agg-key") },
+    etcdCa: { crt: fake("etcd-crt"), key: fake("etcd-key") },
+    serviceAccountKey: fake("sa"),
+  };
+
+  it.each(planNodes(config.cluster).map((n) => [n.name, n] as const))(
+    "%s: passes the Talos schema, with the runtime settings of its pool",
+    (_name, node) => {
+      const docs = renderMachineConfig(
+        machineConfigInput(
+          node,
+          config.cluster,
+          "factory.talos.dev/nocloud-installer/x:v1.13.9",
+          bundle,
+        ),
+      );
+      for (const doc of docs) expect(validateTalosConfig(doc)).toEqual([]);
+      const machine = docs[0].machine;
+      expect(machine.nodeLabels?.["homebrew-dev.io/pool"]).toBe(node.pool);
+      if (node.pool === "gpu") {
+        expect(machine.nodeLabels?.["nvidia.com/gpu.present"]).toBe("true");
+        expect(machine.kernel?.modules?.map((m) => m.name)).toContain("nvidia_uvm");
+      }
+      if (node.role === "worker") {
+        expect(JSON.stringify(docs)).not.toContain(fake("os-key"));
+        expect(JSON.stringify(docs)).not.toContain(fake("k8s-key"));
+      }
+    },
+  );
+
+  it("fails with the node and the short resource when placement is impossible", () => {
+    const tight = parseStackConfig({
+      ...structuredClone(config),
+      proxmox: {
+        ...config.proxmox,
+        hosts: config.proxmox.hosts.map((h) => ({ ...h, memoryMiB: 9000 })),
+      },
+    });
+    expect(() => placeNodes(planNodes(tight.cluster), tight.proxmox)).toThrow(
+      /homebrew-dev:cluster: node "g-1" \(worker\) does not fit: needs 32768 MiB memory/,
+    );
+  });
+});
