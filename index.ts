@@ -2,9 +2,12 @@
  * homebrew-dev: the whole platform of one environment as one program. The stack file
  * (stacks/Pulumi.<stack>.yaml) is read and validated once; components receive typed values.
  */
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import * as cloudflare from "@pulumi/cloudflare";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config";
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import { KubernetesPlatform } from "./components/kubernetes/platform";
 import { TalosCluster } from "./components/talos/cluster";
 
 const config = loadStackConfig();
@@ -31,6 +34,26 @@ const talos = new TalosCluster(
   { providers: { proxmoxve: proxmox } },
 );
 
+// The cluster's own kubeconfig, never the ambient one of the machine running `pulumi up`.
+const kubernetes = new k8s.Provider(
+  "kubernetes",
+  { kubeconfig: talos.kubeconfig },
+  { dependsOn: [talos.ready] },
+);
+const cloudflareProvider =
+  config.edge !== undefined ? new cloudflare.Provider("cloudflare", {}) : undefined;
+
+const platform = new KubernetesPlatform(
+  "platform",
+  { config },
+  {
+    providers: {
+      kubernetes,
+      ...(cloudflareProvider !== undefined ? { cloudflare: cloudflareProvider } : {}),
+    },
+  },
+);
+
 export const environment = config.environment;
 export const stackName = stack;
 export const clusterName = cluster.name;
@@ -47,3 +70,6 @@ export const workerNodes = cluster.workerPools.flatMap((p) =>
 );
 export const proxmoxEndpoint = config.proxmox.endpoint;
 export const zone = config.edge?.zone.name;
+export const namespaces = platform.namespaces;
+export const runtimeClasses = platform.runtimeClasses;
+export const ingressTarget = platform.ingressTarget;

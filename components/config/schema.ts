@@ -271,6 +271,12 @@ export const ModelSchema = z
         error: "expected exactly one of huggingFace, oci or ollama",
       }),
     gpus: z.int().min(0).max(16).default(0).describe("GPUs per replica. @default 0 (CPU)"),
+    runtime: z
+      .enum(["runc", ...Object.values(Runtime)])
+      .optional()
+      .describe(
+        "Container runtime (a RuntimeClass some worker pool offers). @default - nvidia for GPU models, runc otherwise",
+      ),
     minReplicas: positiveInt.default(1).describe("Autoscaler minimum. @default 1"),
     maxReplicas: positiveInt.default(1).describe("Autoscaler maximum. @default 1"),
     cacheGiB: z.int().min(1).default(20).describe("Model cache volume in GiB. @default 20"),

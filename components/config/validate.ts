@@ -300,6 +300,7 @@ function clusterProblems(
 function modelProblems(models: StackConfig["models"], cluster: StackConfig["cluster"]): Problem[] {
   const problems: Problem[] = [];
   const gpuPools = cluster.workerPools.filter((p) => p.gpusPerNode > 0);
+  const offered = new Set(cluster.workerPools.flatMap((p) => p.runtimes));
   const modelNames = new Set<string>();
   models.forEach((m, mi) => {
     if (modelNames.has(m.name)) {
@@ -310,6 +311,22 @@ function modelProblems(models: StackConfig["models"], cluster: StackConfig["clus
       problems.push({
         path: ["models", mi, "minReplicas"],
         message: `model "${m.name}": minReplicas ${m.minReplicas} is above maxReplicas ${m.maxReplicas}`,
+      });
+    }
+    const runtime = m.runtime ?? (m.gpus > 0 ? "nvidia" : "runc");
+    if (m.gpus > 0 && runtime !== "nvidia") {
+      problems.push({
+        path: ["models", mi, "runtime"],
+        message: `model "${m.name}" uses GPUs and needs the nvidia runtime (got ${runtime})`,
+      });
+    } else if (
+      runtime !== "runc" &&
+      !offered.has(runtime) &&
+      !(m.gpus > 0 && gpuPools.length === 0)
+    ) {
+      problems.push({
+        path: ["models", mi, m.runtime !== undefined ? "runtime" : "gpus"],
+        message: `model "${m.name}" asks for the ${runtime} runtime, but no worker pool offers it (offered: ${[...offered].join(", ") || "none"})`,
       });
     }
     if (m.gpus > 0 && gpuPools.length === 0) {

@@ -492,3 +492,34 @@ describe("stack config validation", () => {
     expect((error as { __pulumiRunError?: boolean }).__pulumiRunError).toBe(true);
   });
 });
+
+describe("stack config validation: workload runtimes", () => {
+  it("fails when a model asks for a runtime no pool offers, naming the model", () => {
+    const raw = base();
+    raw["models"].push({
+      name: "sandboxed",
+      engine: "llamacpp",
+      source: { huggingFace: "org/tiny" },
+      runtime: "kata",
+    });
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:models[1].runtime: model "sandboxed" asks for the kata runtime, but no worker pool offers it (offered: nvidia)',
+    ]);
+  });
+
+  it("fails when a GPU model asks for a runtime other than nvidia", () => {
+    const raw = base();
+    raw["models"][0].runtime = "gvisor";
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:models[0].runtime: model "llm" uses GPUs and needs the nvidia runtime (got gvisor)',
+    ]);
+  });
+
+  it("fails when GPU pools exist but none offers the nvidia runtime", () => {
+    const raw = base();
+    raw["cluster"].workerPools[1].runtimes = [];
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:models[0].gpus: model "llm" asks for the nvidia runtime, but no worker pool offers it (offered: none)',
+    ]);
+  });
+});

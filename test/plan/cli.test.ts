@@ -114,7 +114,7 @@ describe("npm run plan: resources per stack", () => {
       "pulumi:pulumi:Stack": 1,
       "tls:index/privateKey:PrivateKey": 7,
       "tls:index/selfSignedCert:SelfSignedCert": 4,
-      "random:index/randomBytes:RandomBytes": 3,
+      "random:index/randomBytes:RandomBytes": 4,
       "random:index/randomString:RandomString": 4,
     });
     expect(prod.outputs).toMatchObject({

@@ -1,0 +1,224 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Pod Security Standards levels a namespace may enforce (privileged is never ours to create). */
+export const PodSecurityLevel = { baseline: "baseline", restricted: "restricted" } as const;
+export type PodSecurityLevel = (typeof PodSecurityLevel)[keyof typeof PodSecurityLevel];
+
+/** A namespace of one tier and what traffic it admits besides its own. */
+export interface NamespaceTier {
+  readonly name: string;
+  /** The level enforced; audit and warn are always `restricted`. */
+  readonly podSecurity: PodSecurityLevel;
+  /**
+   * Admit traffic from the ingress namespace.
+   * @default false
+   */
+  readonly fromIngress?: boolean;
+  /**
+   * Allow egress to public addresses on 443 (model weights, package mirrors).
+   * @default false
+   */
+  readonly internetEgress?: boolean;
+  /**
+   * Allow egress to every namespace (the ingress forwards to exposed services).
+   * @default false
+   */
+  readonly clusterEgress?: boolean;
+  /** Extra ports the tier's pods need from the internet, e.g. the tunnel's 7844. */
+  readonly internetEgressPorts?: readonly {
+    readonly port: number;
+    readonly protocol: "TCP" | "UDP";
+  }[];
+}
+
+export interface BaselineOptions {
+  /** The namespace the ingress runs in, allowed into tiers with `fromIngress`. */
+  readonly ingressNamespace: string;
+  /** The namespace Prometheus runs in, allowed to scrape every tier. */
+  readonly monitoringNamespace: string;
+}
+
+const PART_OF = {
+  "app.kubernetes.io/part-of": "homebrew-dev",
+  "app.kubernetes.io/managed-by": "pulumi",
+};
+
+/** Private and special ranges never reached through the internet-egress allowance. */
+export const NON_PUBLIC_RANGES = [
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "100.64.0.0/10",
+  "169.254.0.0/16",
+  "127.0.0.0/8",
+] as const;
+
+const nsSelector = (name: string) => ({
+  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } },
+});
+
+/** The Namespace object of a tier, with its Pod Security labels. */
+export function namespaceManifest(tier: NamespaceTier) {
+  return {
+    apiVersion: "v1" as const,
+    kind: "Namespace" as const,
+    metadata: {
+      name: tier.name,
+      labels: {
+        ...PART_OF,
+        "pod-security.kubernetes.io/enforce": tier.podSecurity,
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": "latest",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": "latest",
+      },
+    },
+  };
+}
+
+/** A NetworkPolicy object; `name` is also the stable key of its Pulumi resource. */
+export interface NetworkPolicyManifest {
+  readonly apiVersion: "networking.k8s.io/v1";
+  readonly kind: "NetworkPolicy";
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly labels: Record<string, string>;
+  };
+  readonly spec: k8s.types.input.networking.v1.NetworkPolicySpec;
+}
+
+/**
+ * The network policies of a tier: deny everything, then allow DNS, traffic within the namespace,
+ * Prometheus scraping, and what the tier declares (from the ingress, to the internet, to the
+ * cluster).
+ */
+export function networkPolicies(
+  tier: NamespaceTier,
+  opts: BaselineOptions,
+): NetworkPolicyManifest[] {
+  const policy = (
+    name: string,
+    spec: k8s.types.input.networking.v1.NetworkPolicySpec,
+  ): NetworkPolicyManifest => ({
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name, namespace: tier.name, labels: { ...PART_OF } },
+    spec,
+  });
+  const all = { podSelector: {} };
+  const policies = [
+    policy("default-deny", { ...all, policyTypes: ["Ingress", "Egress"] }),
+    policy("allow-dns", {
+      ...all,
+      policyTypes: ["Egress"],
+      egress: [
+        {
+          to: [
+            {
+              ...nsSelector("kube-system"),
+              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+            },
+          ],
+          ports: [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+          ],
+        },
+      ],
+    }),
+    policy("allow-same-namespace", {
+      ...all,
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [{ from: [{ podSelector: {} }] }],
+      egress: [{ to: [{ podSelector: {} }] }],
+    }),
+  ];
+  if (tier.name !== opts.monitoringNamespace) {
+    policies.push(
+      policy("allow-prometheus-scrape", {
+        ...all,
+        policyTypes: ["Ingress"],
+        ingress: [
+          {
+            from: [
+              {
+                ...nsSelector(opts.monitoringNamespace),
+                podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+              },
+            ],
+          },
+        ],
+      }),
+    );
+  }
+  if ((tier.fromIngress ?? false) && tier.name !== opts.ingressNamespace) {
+    policies.push(
+      policy("allow-from-ingress", {
+        ...all,
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [nsSelector(opts.ingressNamespace)] }],
+      }),
+    );
+  }
+  if (tier.internetEgress ?? false) {
+    const ports = [{ protocol: "TCP", port: 443 }, ...(tier.internetEgressPorts ?? [])];
+    policies.push(
+      policy("allow-internet-egress", {
+        ...all,
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_RANGES] } }],
+            ports,
+          },
+        ],
+      }),
+    );
+  }
+  if (tier.clusterEgress ?? false) {
+    policies.push(
+      policy("allow-cluster-egress", {
+        ...all,
+        policyTypes: ["Egress"],
+        egress: [{ to: [{ namespaceSelector: {} }] }],
+      }),
+    );
+  }
+  return policies;
+}
+
+export interface BaselineArgs {
+  readonly tiers: readonly NamespaceTier[];
+  readonly options: BaselineOptions;
+}
+
+/**
+ * The zero-trust baseline: a namespace per tier with Pod Security labels, and a default-deny
+ * NetworkPolicy plus explicit allows in each.
+ */
+export class Baseline extends pulumi.ComponentResource {
+  /** Namespace name per tier name, resolving once the namespace exists. */
+  public readonly namespaces: Readonly<Record<string, pulumi.Output<string>>>;
+
+  constructor(name: string, args: BaselineArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("homebrew-dev:kubernetes:Baseline", name, {}, opts);
+    const namespaces: Record<string, pulumi.Output<string>> = {};
+    for (const tier of args.tiers) {
+      const ns = new k8s.core.v1.Namespace(`${name}-ns-${tier.name}`, namespaceManifest(tier), {
+        parent: this,
+      });
+      namespaces[tier.name] = ns.metadata.name;
+      for (const np of networkPolicies(tier, args.options)) {
+        new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${tier.name}-${np.metadata.name}`, np, {
+          parent: this,
+          dependsOn: [ns],
+        });
+      }
+    }
+    this.namespaces = namespaces;
+    this.registerOutputs({ namespaces });
+  }
+}

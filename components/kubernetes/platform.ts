@@ -1,0 +1,155 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config";
+import { NVIDIA_GPU_PRESENT_LABEL } from "../talos/machineConfig";
+import { Baseline, PodSecurityLevel, type NamespaceTier } from "./baseline";
+import { TunnelIngress, type ExposedService } from "./ingress";
+import { offeredRuntimes, runtimeClasses } from "./runtimes";
+
+/** The pinned NVIDIA device plugin chart. */
+export const NVIDIA_DEVICE_PLUGIN_CHART = {
+  chart: "nvidia-device-plugin",
+  version: "0.17.1",
+  repo: "https://nvidia.github.io/k8s-device-plugin",
+} as const;
+
+/** Namespace names of the tiers. */
+export const Tier = {
+  ingress: "ingress",
+  apps: "apps",
+  models: "models",
+  observability: "observability",
+  data: "data",
+} as const;
+
+/**
+ * The namespaces of a stack, each with the Pod Security level its workloads allow. Model servers
+ * and operators run images that are not all non-root: baseline is enforced there (restricted is
+ * still audited and warned about); everything else enforces restricted.
+ */
+export function namespaceTiers(
+  config: Pick<StackConfig, "platform" | "models" | "edge">,
+): NamespaceTier[] {
+  const tiers: NamespaceTier[] = [];
+  const ingress = config.platform.ingress.enabled && config.edge !== undefined;
+  if (ingress) {
+    tiers.push({
+      name: Tier.ingress,
+      podSecurity: PodSecurityLevel.restricted,
+      internetEgress: true,
+      // cloudflared reaches the edge on 7844 (QUIC and HTTP/2).
+      internetEgressPorts: [
+        { port: 7844, protocol: "TCP" },
+        { port: 7844, protocol: "UDP" },
+      ],
+      clusterEgress: true,
+    });
+  }
+  tiers.push({ name: Tier.apps, podSecurity: PodSecurityLevel.restricted, fromIngress: ingress });
+  if (config.models.length > 0) {
+    tiers.push({
+      name: Tier.models,
+      podSecurity: PodSecurityLevel.baseline,
+      fromIngress: ingress,
+      internetEgress: true,
+    });
+  }
+  if (config.platform.observability.enabled) {
+    tiers.push({
+      name: Tier.observability,
+      podSecurity: PodSecurityLevel.baseline,
+      fromIngress: ingress,
+    });
+  }
+  const p = config.platform;
+  if (p.postgres.enabled || p.redis.enabled || p.rabbitmq.enabled) {
+    tiers.push({ name: Tier.data, podSecurity: PodSecurityLevel.baseline });
+  }
+  return tiers;
+}
+
+export interface KubernetesPlatformArgs {
+  readonly config: Pick<StackConfig, "cluster" | "platform" | "models" | "edge">;
+  /** Public hostnames and their in-cluster services, routed through the ingress. */
+  readonly exposed?: readonly ExposedService[];
+}
+
+/**
+ * The cluster as a platform: RuntimeClasses from the pools' runtimes, the NVIDIA device plugin
+ * where a pool offers GPUs, the zero-trust baseline, and the ingress.
+ */
+export class KubernetesPlatform extends pulumi.ComponentResource {
+  public readonly namespaces: Readonly<Record<string, pulumi.Output<string>>>;
+  public readonly runtimeClasses: readonly string[];
+  /** CNAME target for exposed hostnames, when the stack has an ingress. */
+  public readonly ingressTarget: pulumi.Output<string> | undefined;
+
+  constructor(name: string, args: KubernetesPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("homebrew-dev:kubernetes:Platform", name, {}, opts);
+    const { cluster, edge } = args.config;
+    const parent = { parent: this };
+
+    const classes = runtimeClasses(cluster);
+    for (const rc of classes) {
+      new k8s.node.v1.RuntimeClass(`${name}-runtime-${rc.metadata.name}`, rc, parent);
+    }
+    this.runtimeClasses = classes.map((c) => c.metadata.name);
+
+    if (offeredRuntimes(cluster).includes("nvidia")) {
+      const gpuTaints = cluster.workerPools
+        .filter((p) => p.runtimes.includes("nvidia"))
+        .flatMap((p) => p.taints);
+      // kube-system: the plugin mounts the kubelet's device-plugin socket (a hostPath), which no
+      // namespace of ours admits; Talos exempts kube-system from Pod Security.
+      new k8s.helm.v3.Release(
+        `${name}-nvidia-device-plugin`,
+        {
+          chart: NVIDIA_DEVICE_PLUGIN_CHART.chart,
+          version: NVIDIA_DEVICE_PLUGIN_CHART.version,
+          repositoryOpts: { repo: NVIDIA_DEVICE_PLUGIN_CHART.repo },
+          namespace: "kube-system",
+          values: {
+            runtimeClassName: "nvidia",
+            nodeSelector: { [NVIDIA_GPU_PRESENT_LABEL]: "true" },
+            tolerations: gpuTaints.map((t) => ({
+              key: t.key,
+              operator: t.value !== undefined ? "Equal" : "Exists",
+              ...(t.value !== undefined ? { value: t.value } : {}),
+              effect: t.effect,
+            })),
+          },
+        },
+        parent,
+      );
+    }
+
+    const tiers = namespaceTiers(args.config);
+    const baseline = new Baseline(
+      `${name}-baseline`,
+      {
+        tiers,
+        options: { ingressNamespace: Tier.ingress, monitoringNamespace: Tier.observability },
+      },
+      parent,
+    );
+    this.namespaces = baseline.namespaces;
+
+    const ingressNs = baseline.namespaces[Tier.ingress];
+    if (ingressNs !== undefined && edge !== undefined) {
+      const ingress = new TunnelIngress(
+        `${name}-ingress`,
+        {
+          accountId: edge.accountId,
+          tunnelName: `${cluster.name}-ingress`,
+          namespace: ingressNs,
+          services: args.exposed ?? [],
+        },
+        parent,
+      );
+      this.ingressTarget = ingress.cnameTarget;
+    } else {
+      this.ingressTarget = undefined;
+    }
+    this.registerOutputs({ runtimeClasses: this.runtimeClasses });
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Kubernetes checks for tests: schema validation through `kubernetes-models` (the upstream
+ * OpenAPI schemas) and the Pod Security "baseline" rules for pod specs.
+ */
+
+/** A Pulumi Kubernetes resource type (`kubernetes:apps/v1:Deployment`) to its module and kind. */
+export function modelPath(type: string): { module: string; kind: string } | undefined {
+  const m = /^kubernetes:([^:]+):([A-Za-z]+)$/.exec(type);
+  if (!m) return undefined;
+  const [group, version] = m[1]!.split("/") as [string, string];
+  if (group === "helm.sh") return undefined;
+  const module =
+    group === "core" ? `kubernetes-models/${version}` : `kubernetes-models/${group}/${version}`;
+  return { module, kind: m[2]! };
+}
+
+/** Validates an object against the Kubernetes schema; resolves to the validation error, if any. */
+export async function validateK8s(
+  type: string,
+  object: Record<string, unknown>,
+): Promise<string | undefined> {
+  const path = modelPath(type);
+  if (!path) return `no Kubernetes model for ${type}`;
+  const mod = (await import(path.module)) as Record<
+    string,
+    new (data: unknown) => { validate(): void }
+  >;
+  const Model = mod[path.kind];
+  if (!Model) return `no model ${path.kind} in ${path.module}`;
+  try {
+    new Model(object).validate();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+type Obj = Record<string, any>;
+
+/** The pod spec inside a workload object, if it has one. */
+export function podSpecOf(kind: string, object: Obj): Obj | undefined {
+  switch (kind) {
+    case "Pod":
+      return object["spec"];
+    case "Deployment":
+    case "StatefulSet":
+    case "DaemonSet":
+    case "ReplicaSet":
+    case "Job":
+      return object["spec"]?.template?.spec;
+    case "CronJob":
+      return object["spec"]?.jobTemplate?.spec?.template?.spec;
+    default:
+      return undefined;
+  }
+}
+
+const BASELINE_CAPABILITIES = new Set([
+  "AUDIT_WRITE",
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "MKNOD",
+  "NET_BIND_SERVICE",
+  "SETFCAP",
+  "SETGID",
+  "SETPCAP",
+  "SETUID",
+  "SYS_CHROOT",
+]);
+
+/** Violations of the Pod Security Standards "baseline" level; [] when the spec passes. */
+export function baselineViolations(spec: Obj): string[] {
+  const v: string[] = [];
+  if (spec["hostNetwork"]) v.push("hostNetwork");
+  if (spec["hostPID"]) v.push("hostPID");
+  if (spec["hostIPC"]) v.push("hostIPC");
+  for (const vol of spec["volumes"] ?? []) if (vol.hostPath) v.push(`hostPath volume ${vol.name}`);
+  const containers: Obj[] = [
+    ...(spec["containers"] ?? []),
+    ...(spec["initContainers"] ?? []),
+    ...(spec["ephemeralContainers"] ?? []),
+  ];
+  const seccomp = (sc: Obj | undefined) => sc?.seccompProfile?.type;
+  if (seccomp(spec["securityContext"]) === "Unconfined") v.push("pod seccomp Unconfined");
+  for (const c of containers) {
+    const sc: Obj = c["securityContext"] ?? {};
+    if (sc["privileged"]) v.push(`${c["name"]}: privileged`);
+    for (const cap of sc["capabilities"]?.add ?? []) {
+      if (!BASELINE_CAPABILITIES.has(cap)) v.push(`${c["name"]}: capability ${cap}`);
+    }
+    for (const p of c["ports"] ?? [])
+      if (p.hostPort) v.push(`${c["name"]}: hostPort ${p.hostPort}`);
+    if (sc["procMount"] && sc["procMount"] !== "Default") v.push(`${c["name"]}: procMount`);
+    if (seccomp(sc) === "Unconfined") v.push(`${c["name"]}: seccomp Unconfined`);
+    const selinux = sc["seLinuxOptions"]?.type;
+    if (selinux && !["container_t", "container_init_t", "container_kvm_t"].includes(selinux)) {
+      v.push(`${c["name"]}: seLinux type ${selinux}`);
+    }
+  }
+  return v;
+}

@@ -1,0 +1,204 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  networkPolicies,
+  namespaceManifest,
+  NON_PUBLIC_RANGES,
+} from "../../components/kubernetes/baseline";
+import { hasStackTrace, REPO_ROOT, runPlanCli } from "../helpers/cli";
+import { baselineViolations, podSpecOf, validateK8s } from "../helpers/k8s";
+
+interface Resource {
+  urn: string;
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+}
+
+const opts = { ingressNamespace: "ingress", monitoringNamespace: "observability" };
+
+describe("zero-trust baseline of a tier", () => {
+  it("labels the namespace with the tier's Pod Security level, restricted for audit and warn", () => {
+    expect(
+      namespaceManifest({ name: "models", podSecurity: "baseline" }).metadata.labels,
+    ).toMatchObject({
+      "pod-security.kubernetes.io/enforce": "baseline",
+      "pod-security.kubernetes.io/audit": "restricted",
+      "pod-security.kubernetes.io/warn": "restricted",
+    });
+  });
+
+  it("denies everything, then allows DNS, the namespace itself and Prometheus", () => {
+    const names = networkPolicies({ name: "apps", podSecurity: "restricted" }, opts).map(
+      (p) => p.metadata.name,
+    );
+    expect(names).toEqual([
+      "default-deny",
+      "allow-dns",
+      "allow-same-namespace",
+      "allow-prometheus-scrape",
+    ]);
+    const deny = networkPolicies({ name: "apps", podSecurity: "restricted" }, opts)[0]!;
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+  });
+
+  it("adds what a tier declares: from the ingress, to the internet (public only), to the cluster", () => {
+    const policies = networkPolicies(
+      {
+        name: "ingress",
+        podSecurity: "restricted",
+        internetEgress: true,
+        clusterEgress: true,
+        fromIngress: true,
+      },
+      opts,
+    );
+    expect(policies.map((p) => p.metadata.name)).toEqual([
+      "default-deny",
+      "allow-dns",
+      "allow-same-namespace",
+      "allow-prometheus-scrape",
+      "allow-internet-egress",
+      "allow-cluster-egress",
+    ]);
+    const internet = policies.find((p) => p.metadata.name === "allow-internet-egress")!;
+    expect(internet.spec.egress).toEqual([
+      {
+        to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_RANGES] } }],
+        ports: [{ protocol: "TCP", port: 443 }],
+      },
+    ]);
+    const fromIngress = networkPolicies(
+      { name: "apps", podSecurity: "restricted", fromIngress: true },
+      opts,
+    );
+    expect(fromIngress.find((p) => p.metadata.name === "allow-from-ingress")?.spec.ingress).toEqual(
+      [
+        {
+          from: [
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress" } } },
+          ],
+        },
+      ],
+    );
+  });
+});
+
+describe("the Kubernetes platform in the prod plan", () => {
+  let resources: Resource[];
+  beforeAll(() => {
+    // With --show-secrets so Secret objects carry their (placeholder) data for schema checks.
+    const res = runPlanCli(["prod", "--json", "--show-secrets"]);
+    expect(res.code).toBe(0);
+    resources = JSON.parse(res.stdout).resources;
+  });
+  const k8s = () =>
+    resources.filter(
+      (r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh"),
+    );
+
+  it("plans a RuntimeClass per declared runtime", () => {
+    const classes = resources.filter((r) => r.type === "kubernetes:node.k8s.io/v1:RuntimeClass");
+    expect(classes.map((c) => [c.inputs["metadata"].name, c.inputs["handler"]]).sort()).toEqual([
+      ["gvisor", "runsc"],
+      ["kata", "kata"],
+      ["nvidia", "nvidia"],
+    ]);
+  });
+
+  it("gives every namespace it creates Pod Security labels and a default-deny policy", () => {
+    const namespaces = resources.filter((r) => r.type === "kubernetes:core/v1:Namespace");
+    expect(namespaces.map((n) => n.inputs["metadata"].name).sort()).toEqual([
+      "apps",
+      "data",
+      "ingress",
+      "models",
+      "observability",
+    ]);
+    const policies = resources.filter(
+      (r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    );
+    for (const ns of namespaces) {
+      const name = ns.inputs["metadata"].name;
+      expect(["baseline", "restricted"]).toContain(
+        ns.inputs["metadata"].labels["pod-security.kubernetes.io/enforce"],
+      );
+      const deny = policies.find(
+        (p) =>
+          p.inputs["metadata"].namespace === name && p.inputs["metadata"].name === "default-deny",
+      );
+      expect(deny?.inputs["spec"]).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    }
+  });
+
+  it("installs the NVIDIA device plugin, pinned, only on GPU nodes", () => {
+    const plugin = resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release");
+    expect(plugin?.inputs).toMatchObject({
+      chart: "nvidia-device-plugin",
+      version: "0.17.1",
+      namespace: "kube-system",
+      values: { runtimeClassName: "nvidia", nodeSelector: { "nvidia.com/gpu.present": "true" } },
+    });
+  });
+
+  it("every Kubernetes object validates against the Kubernetes schema", async () => {
+    expect(k8s().length).toBeGreaterThan(30);
+    for (const r of k8s()) {
+      expect(await validateK8s(r.type, r.inputs), r.urn).toBeUndefined();
+    }
+  });
+
+  it("every pod spec outside kube-system passes Pod Security baseline (and restricted where enforced)", () => {
+    const workloads = k8s().filter((r) => podSpecOf(r.inputs["kind"], r.inputs) !== undefined);
+    expect(workloads.length).toBeGreaterThan(0);
+    for (const w of workloads) {
+      expect(w.inputs["metadata"].namespace).not.toBe("kube-system");
+      const spec = podSpecOf(w.inputs["kind"], w.inputs)!;
+      expect(baselineViolations(spec), w.urn).toEqual([]);
+      expect(spec.automountServiceAccountToken).toBe(false);
+      expect(spec.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+      for (const c of spec.containers) {
+        expect(c.securityContext).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ["ALL"] },
+        });
+        expect(c.image).toMatch(/:[0-9][^:]*$|@sha256:/);
+      }
+    }
+  });
+
+  it("routes the one way in through a Cloudflare Tunnel with a catch-all", () => {
+    const routes = resources.find(
+      (r) =>
+        r.type ===
+        "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig",
+    );
+    const ingresses = routes?.inputs["config"].ingresses;
+    expect(ingresses.at(-1)).toEqual({ service: "http_status:404" });
+  });
+});
+
+describe("a workload asking for a runtime no pool offers", () => {
+  it("fails the plan with a message naming it", () => {
+    const doc = YAML.parseDocument(
+      readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.dev.yaml"), "utf8"),
+    );
+    doc.setIn(["config", "homebrew-dev:models", 0, "runtime"], "kata");
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "runtime-")), "dev.yaml");
+    writeFileSync(file, doc.toString());
+    const res = runPlanCli(["dev", "--config", file]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(
+      "error: invalid stack configuration (1 problem):\n" +
+        '  - homebrew-dev:models[0].runtime: model "qwen-small" asks for the kata runtime, but no worker pool offers it (offered: gvisor)\n',
+    );
+    expect(hasStackTrace(res.stderr)).toBe(false);
+  });
+});
