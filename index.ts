@@ -7,7 +7,9 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config";
-import { KubernetesPlatform } from "./components/kubernetes/platform";
+import type { ExposedService } from "./components/kubernetes/ingress";
+import { KubernetesPlatform, Tier } from "./components/kubernetes/platform";
+import { ModelServer, modelServiceUrl } from "./components/models/modelServer";
 import { TalosCluster } from "./components/talos/cluster";
 
 const config = loadStackConfig();
@@ -43,15 +45,37 @@ const kubernetes = new k8s.Provider(
 const cloudflareProvider =
   config.edge !== undefined ? new cloudflare.Provider("cloudflare", {}) : undefined;
 
+// Every exposed service declares a hostname: it becomes a tunnel route (and a DNS name).
+const exposed: ExposedService[] = config.models
+  .filter((m) => m.hostname !== undefined)
+  .map((m) => ({ hostname: m.hostname!, service: modelServiceUrl(m, Tier.models) }));
+
 const platform = new KubernetesPlatform(
   "platform",
-  { config },
+  { config, exposed },
   {
     providers: {
       kubernetes,
       ...(cloudflareProvider !== undefined ? { cloudflare: cloudflareProvider } : {}),
     },
   },
+);
+
+const modelServers = config.models.map(
+  (model) =>
+    new ModelServer(
+      `model-${model.name}`,
+      {
+        model,
+        cluster,
+        namespace: platform.namespaces[Tier.models]!,
+        ...(config.huggingFaceToken !== undefined
+          ? { huggingFaceToken: pulumi.secret(config.huggingFaceToken) }
+          : {}),
+        ...(config.modelApiKey !== undefined ? { apiKey: pulumi.secret(config.modelApiKey) } : {}),
+      },
+      { providers: { kubernetes } },
+    ),
 );
 
 export const environment = config.environment;
@@ -73,3 +97,6 @@ export const zone = config.edge?.zone.name;
 export const namespaces = platform.namespaces;
 export const runtimeClasses = platform.runtimeClasses;
 export const ingressTarget = platform.ingressTarget;
+export const modelEndpoints = Object.fromEntries(
+  config.models.map((m, i) => [m.name, modelServers[i]!.url]),
+);

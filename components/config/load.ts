@@ -1,6 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "./schema";
-import { CONFIG_NAMESPACE, parseStackConfig } from "./validate";
+import { SECRET_CONFIG_KEYS, type StackConfig } from "./schema";
+import { CONFIG_NAMESPACE, ConfigError, parseStackConfig } from "./validate";
+
+// The SDK knows which keys the CLI passed as secrets; the function is not in its declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- SDK internal, typed here.
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as {
+  isConfigSecret(key: string): boolean;
+};
 
 /**
  * Structured config values reach the program as JSON text; plain values as text. A value that
@@ -27,6 +33,18 @@ export function loadStackConfig(): StackConfig {
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
     if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = decode(value);
+  }
+  // Credentials set in plain text would sit unencrypted in the stack file and the state.
+  const plain = SECRET_CONFIG_KEYS.filter(
+    (k) => raw[k] !== undefined && !isConfigSecret(`${prefix}${k}`),
+  );
+  if (plain.length > 0) {
+    throw new ConfigError(
+      plain.map(
+        (k) =>
+          `${prefix}${k}: must be a secret (set it with \`pulumi config set --secret ${prefix}${k} <value>\`)`,
+      ),
+    );
   }
   return parseStackConfig(raw);
 }

@@ -265,7 +265,11 @@ export const ModelSchema = z
         huggingFace: z.string().min(1).optional().describe("Hugging Face repository id."),
         oci: z.string().min(1).optional().describe("OCI artifact reference."),
         ollama: z.string().min(1).optional().describe("Ollama model name."),
-        file: z.string().min(1).optional().describe("File inside the repository (GGUF)."),
+        file: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("File inside the Hugging Face repository (the GGUF llama.cpp serves)."),
       })
       .refine((s) => [s.huggingFace, s.oci, s.ollama].filter((v) => v !== undefined).length === 1, {
         error: "expected exactly one of huggingFace, oci or ollama",
@@ -280,6 +284,21 @@ export const ModelSchema = z
     minReplicas: positiveInt.default(1).describe("Autoscaler minimum. @default 1"),
     maxReplicas: positiveInt.default(1).describe("Autoscaler maximum. @default 1"),
     cacheGiB: z.int().min(1).default(20).describe("Model cache volume in GiB. @default 20"),
+    cpu: z
+      .number()
+      .positive()
+      .optional()
+      .describe("CPU request per replica in cores. @default - the engine's default"),
+    memoryMiB: z
+      .int()
+      .min(256)
+      .optional()
+      .describe("Memory request and limit per replica in MiB. @default - the engine's default"),
+    contextLength: z
+      .int()
+      .min(256)
+      .optional()
+      .describe("Maximum context length in tokens. @default - the model's own"),
     hostname: hostnameSchema.optional().describe("Public name. @default - not exposed"),
   })
   .describe("One model-serving deployment with an OpenAI-compatible API.");
@@ -402,7 +421,24 @@ export const StackConfigSchema = z.strictObject({
   models: z.array(ModelSchema).default([]).describe("Model-serving deployments. @default []"),
   builds: BuildsSchema.default({ buildOnPreview: false, images: [] }),
   edge: EdgeSchema.optional().describe("Cloudflare edge. @default - no edge resources"),
+  huggingFaceToken: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Hugging Face token for gated models. Secret: `pulumi config set --secret homebrew-dev:huggingFaceToken`. @default - anonymous downloads",
+    ),
+  modelApiKey: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "API key every model server requires (Bearer token). Secret: `pulumi config set --secret homebrew-dev:modelApiKey`. @default - no key",
+    ),
 });
+
+/** Keys that hold credentials: they must be set with `pulumi config set --secret`. */
+export const SECRET_CONFIG_KEYS = ["huggingFaceToken", "modelApiKey"] as const;
 
 /** The validated, defaulted configuration of one stack. */
 export type StackConfig = z.output<typeof StackConfigSchema>;

@@ -8,6 +8,7 @@ import {
   StackConfigSchema,
   type StackConfig,
 } from "./schema";
+import { engineProblems } from "../models/engines";
 import { cidrContains, parseCidr, ipToInt, intToIp } from "./ip";
 
 /** The Pulumi config namespace of every key this program reads. */
@@ -312,6 +313,9 @@ function modelProblems(models: StackConfig["models"], cluster: StackConfig["clus
         path: ["models", mi, "minReplicas"],
         message: `model "${m.name}": minReplicas ${m.minReplicas} is above maxReplicas ${m.maxReplicas}`,
       });
+    }
+    for (const message of engineProblems(m)) {
+      problems.push({ path: ["models", mi, "engine"], message });
     }
     const runtime = m.runtime ?? (m.gpus > 0 ? "nvidia" : "runc");
     if (m.gpus > 0 && runtime !== "nvidia") {

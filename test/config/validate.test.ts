@@ -499,7 +499,7 @@ describe("stack config validation: workload runtimes", () => {
     raw["models"].push({
       name: "sandboxed",
       engine: "llamacpp",
-      source: { huggingFace: "org/tiny" },
+      source: { huggingFace: "org/tiny", file: "tiny.gguf" },
       runtime: "kata",
     });
     expect(problems(raw)).toEqual([

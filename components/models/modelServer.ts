@@ -1,0 +1,350 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { Model, StackConfig } from "../config";
+import { appLabels, containerSecurityContext, podSecurityContext } from "../kubernetes/podDefaults";
+import { runtimeClassName, type Toleration } from "../kubernetes/runtimes";
+import { NVIDIA_GPU_PRESENT_LABEL } from "../talos/machineConfig";
+import {
+  CURL_IMAGE,
+  ENGINES,
+  PREPULL_PYTHON_IMAGE,
+  engineArgs,
+  engineEnv,
+  prepullScript,
+  sourceKind,
+} from "./engines";
+
+/** The label Prometheus selects model servers by. */
+export const MODEL_SERVER_COMPONENT = "model-server";
+
+export interface ModelServerArgs {
+  /** The validated model from the stack. */
+  readonly model: Model;
+  /** The cluster section: decides the runtime class and the GPU pool's taints. */
+  readonly cluster: StackConfig["cluster"];
+  /** Namespace of the model servers. */
+  readonly namespace: pulumi.Input<string>;
+  /**
+   * Hugging Face token for gated models (a secret).
+   * @default - anonymous downloads
+   */
+  readonly huggingFaceToken?: pulumi.Input<string>;
+  /**
+   * API key clients must send as a Bearer token (a secret).
+   * @default - no key
+   */
+  readonly apiKey?: pulumi.Input<string>;
+  /**
+   * How long the weights may take to download and load, in seconds.
+   * @default 1800 with GPUs, 600 without
+   */
+  readonly startupTimeoutSeconds?: number;
+  /**
+   * Target average CPU utilisation of the autoscaler, in percent.
+   * @default 75
+   */
+  readonly targetCpuUtilization?: number;
+}
+
+/** Resources of one replica: requests equal limits for memory; GPUs only as limits. */
+export function modelResources(m: Model) {
+  const e = ENGINES[m.engine];
+  const cpu = m.cpu ?? e.defaultCpu;
+  const memory = `${m.memoryMiB ?? e.defaultMemoryMiB}Mi`;
+  return {
+    requests: { cpu: String(cpu), memory },
+    limits: {
+      memory,
+      ...(m.gpus > 0 ? { "nvidia.com/gpu": String(m.gpus) } : {}),
+    },
+  };
+}
+
+/** Probes: a long startup (weights download and load), readiness on the model list. */
+export function modelProbes(m: Model, startupTimeoutSeconds: number) {
+  const e = ENGINES[m.engine];
+  const period = 10;
+  return {
+    startupProbe: {
+      httpGet: { path: e.startupPath, port: "http" },
+      periodSeconds: period,
+      failureThreshold: Math.ceil(startupTimeoutSeconds / period),
+    },
+    readinessProbe: {
+      httpGet: { path: e.readinessPath, port: "http" },
+      periodSeconds: period,
+      failureThreshold: 3,
+    },
+    livenessProbe: {
+      httpGet: { path: e.livenessPath, port: "http" },
+      periodSeconds: 20,
+      failureThreshold: 3,
+      timeoutSeconds: 5,
+    },
+  };
+}
+
+/** The in-cluster URL of a model's OpenAI API. */
+export function modelServiceUrl(m: Model, namespace: string): string {
+  const e = ENGINES[m.engine];
+  return `http://${m.name}.${namespace}.svc.cluster.local:${e.port}`;
+}
+
+/**
+ * One model behind an OpenAI-compatible API: a StatefulSet (each replica keeps its own model cache
+ * volume), an init step that pre-pulls the weights, probes that wait for the model, GPU scheduling
+ * through the `nvidia` RuntimeClass, a Service, a PodDisruptionBudget and an autoscaler.
+ */
+export class ModelServer extends pulumi.ComponentResource {
+  public readonly serviceName: string;
+  public readonly port: number;
+  /** The OpenAI base URL inside the cluster. */
+  public readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: ModelServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("homebrew-dev:models:ModelServer", name, {}, opts);
+    const m = args.model;
+    const e = ENGINES[m.engine];
+    const gpu = m.gpus > 0;
+    const startupTimeoutSeconds = args.startupTimeoutSeconds ?? (gpu ? 1800 : 600);
+    const targetCpuUtilization = args.targetCpuUtilization ?? 75;
+    const runtime = m.runtime ?? (gpu ? "nvidia" : "runc");
+    const runtimeClass = runtimeClassName(`model "${m.name}"`, runtime, args.cluster);
+    const parent = { parent: this };
+    const { labels, selector } = appLabels({
+      name: m.name,
+      instance: m.name,
+      component: MODEL_SERVER_COMPONENT,
+    });
+    const meta = { namespace: args.namespace, labels };
+    this.serviceName = m.name;
+    this.port = e.port;
+
+    const secretData: Record<string, pulumi.Input<string>> = {};
+    if (args.huggingFaceToken !== undefined) secretData["HF_TOKEN"] = args.huggingFaceToken;
+    if (args.apiKey !== undefined) secretData["API_KEY"] = args.apiKey;
+    const secret =
+      Object.keys(secretData).length > 0
+        ? new k8s.core.v1.Secret(
+            `${name}-credentials`,
+            {
+              metadata: { ...meta, name: `${m.name}-credentials` },
+              type: "Opaque",
+              stringData: pulumi.secret(secretData),
+            },
+            parent,
+          )
+        : undefined;
+    const fromSecret = (envName: string, key: string) =>
+      secret !== undefined && secretData[key] !== undefined
+        ? [{ name: envName, valueFrom: { secretKeyRef: { name: secret.metadata.name, key } } }]
+        : [];
+    const apiKeyEnv = {
+      vllm: "VLLM_API_KEY",
+      llamacpp: "LLAMA_API_KEY",
+      ollama: undefined,
+      "docker-model-runner": undefined,
+    }[m.engine];
+
+    const cache = { name: "cache", mountPath: e.cacheMountPath };
+    const scratch = [
+      { name: "tmp", emptyDir: {} },
+      // PyTorch and NCCL use shared memory between workers; the default 64Mi is far too small.
+      ...(m.engine === "vllm"
+        ? [{ name: "shm", emptyDir: { medium: "Memory", sizeLimit: "8Gi" } }]
+        : []),
+    ];
+    const mounts = [
+      cache,
+      { name: "tmp", mountPath: "/tmp" },
+      ...(m.engine === "vllm" ? [{ name: "shm", mountPath: "/dev/shm" }] : []),
+    ];
+    const security = containerSecurityContext({ readOnlyRootFilesystem: e.readOnlyRootFilesystem });
+    const image = gpu ? e.gpuImage : e.cpuImage!;
+
+    const script = prepullScript(m);
+    const initContainers =
+      script !== undefined
+        ? [
+            {
+              name: "prepull",
+              image: sourceKind(m) === "ollama" ? image : PREPULL_PYTHON_IMAGE,
+              command: ["sh", "-c", script],
+              env: [
+                ...engineEnv(m),
+                { name: "HF_HOME", value: `${e.cacheMountPath}/hf` },
+                ...fromSecret("HF_TOKEN", "HF_TOKEN"),
+              ],
+              volumeMounts: [cache, { name: "tmp", mountPath: "/tmp" }],
+              resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "2Gi" } },
+              securityContext: containerSecurityContext({ readOnlyRootFilesystem: false }),
+            },
+          ]
+        : [];
+
+    const tolerations: Toleration[] = gpu
+      ? [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]
+      : [];
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: { ...meta, name: m.name },
+        spec: {
+          selector,
+          ports: [{ name: "http", port: e.port, targetPort: "http", protocol: "TCP" }],
+        },
+      },
+      parent,
+    );
+    const statefulSet = new k8s.apps.v1.StatefulSet(
+      `${name}-server`,
+      {
+        metadata: { ...meta, name: m.name },
+        spec: {
+          serviceName: m.name,
+          replicas: m.minReplicas,
+          podManagementPolicy: "Parallel",
+          selector: { matchLabels: selector },
+          template: {
+            metadata: {
+              labels,
+              annotations:
+                e.metricsPath !== undefined
+                  ? {
+                      "prometheus.io/scrape": "true",
+                      "prometheus.io/path": e.metricsPath,
+                      "prometheus.io/port": String(e.port),
+                    }
+                  : {},
+            },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: podSecurityContext({
+                runAsUser: 1000,
+                runAsGroup: 1000,
+                fsGroup: 1000,
+              }),
+              ...(runtimeClass !== undefined ? { runtimeClassName: runtimeClass } : {}),
+              ...(gpu ? { nodeSelector: { [NVIDIA_GPU_PRESENT_LABEL]: "true" }, tolerations } : {}),
+              terminationGracePeriodSeconds: 60,
+              initContainers,
+              containers: [
+                {
+                  name: "server",
+                  image,
+                  args: engineArgs(m),
+                  env: [
+                    ...engineEnv(m),
+                    ...fromSecret("HF_TOKEN", "HF_TOKEN"),
+                    ...(apiKeyEnv !== undefined ? fromSecret(apiKeyEnv, "API_KEY") : []),
+                  ],
+                  ports: [{ name: "http", containerPort: e.port, protocol: "TCP" }],
+                  ...modelProbes(m, startupTimeoutSeconds),
+                  resources: modelResources(m),
+                  volumeMounts: mounts,
+                  securityContext: security,
+                },
+              ],
+              volumes: scratch,
+            },
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: "cache", labels },
+              spec: {
+                accessModes: ["ReadWriteOnce"],
+                resources: { requests: { storage: `${m.cacheGiB}Gi` } },
+              },
+            },
+          ],
+        },
+      },
+      { parent: this, dependsOn: [service] },
+    );
+
+    // Docker Model Runner pulls OCI models through its own API: ask it once the server is up.
+    if (m.engine === "docker-model-runner") {
+      const ref = m.source.oci ?? `hf.co/${m.source.huggingFace!}`;
+      new k8s.batch.v1.Job(
+        `${name}-prepull`,
+        {
+          metadata: { ...meta, name: `${m.name}-prepull` },
+          spec: {
+            backoffLimit: 20,
+            ttlSecondsAfterFinished: 86400,
+            template: {
+              metadata: { labels },
+              spec: {
+                restartPolicy: "OnFailure",
+                automountServiceAccountToken: false,
+                securityContext: podSecurityContext(),
+                containers: [
+                  {
+                    name: "prepull",
+                    image: CURL_IMAGE,
+                    args: [
+                      "-fsS",
+                      "--retry",
+                      "30",
+                      "--retry-connrefused",
+                      "--retry-delay",
+                      "10",
+                      "-X",
+                      "POST",
+                      `http://${m.name}:${e.port}/models/create`,
+                      "-d",
+                      JSON.stringify({ from: ref }),
+                    ],
+                    resources: {
+                      requests: { cpu: "10m", memory: "16Mi" },
+                      limits: { memory: "64Mi" },
+                    },
+                    securityContext: containerSecurityContext(),
+                  },
+                ],
+              },
+            },
+          },
+        },
+        { parent: this, dependsOn: [statefulSet] },
+      );
+    }
+
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
+      {
+        metadata: { ...meta, name: m.name },
+        // Drains and upgrades take one replica at a time, never the whole model at once.
+        spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+      },
+      parent,
+    );
+    new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+      `${name}-hpa`,
+      {
+        metadata: { ...meta, name: m.name },
+        spec: {
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "StatefulSet", name: m.name },
+          minReplicas: m.minReplicas,
+          maxReplicas: m.maxReplicas,
+          metrics: [
+            {
+              type: "Resource",
+              resource: {
+                name: "cpu",
+                target: { type: "Utilization", averageUtilization: targetCpuUtilization },
+              },
+            },
+          ],
+          behavior: {
+            // Loading weights takes minutes: scale down slowly so replicas are not churned.
+            scaleDown: { stabilizationWindowSeconds: 900 },
+          },
+        },
+      },
+      { parent: this, dependsOn: [statefulSet] },
+    );
+    this.url = pulumi.interpolate`http://${m.name}.${args.namespace}.svc.cluster.local:${e.port}${e.apiBase}`;
+    this.registerOutputs({ url: this.url });
+  }
+}
