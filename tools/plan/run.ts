@@ -163,6 +163,11 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
   // Errors raised inside the SDK's own promises (a failed registration, a throwing apply) surface
   // as unhandled rejections; collect them so the plan fails with their message.
   const asyncErrors: unknown[] = [];
+  // The SDK records a stack trace for every promise it creates (to report leaks), and with
+  // source maps on, formatting those traces is most of a plan's time. The plan never prints a
+  // stack trace, so it captures none unless HOMEBREW_PLAN_STACK_TRACES=1 asks for them.
+  const stackTraceLimit = Error.stackTraceLimit;
+  if (process.env["HOMEBREW_PLAN_STACK_TRACES"] !== "1") Error.stackTraceLimit = 0;
   const onRejection = (err: unknown) => asyncErrors.push(err);
   process.on("unhandledRejection", onRejection);
   try {
@@ -185,6 +190,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
     // arrive before the handler goes, so none reaches Node's default handler (a stack trace).
     for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
     process.off("unhandledRejection", onRejection);
+    Error.stackTraceLimit = stackTraceLimit;
   }
   if (asyncErrors.length > 0) {
     const messages = [...new Set(asyncErrors.map(errorMessage))];
