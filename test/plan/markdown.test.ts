@@ -1,0 +1,191 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import { diffPlans, replaceReasons } from "../../tools/plan/diff";
+import { commentMarker, DEFAULT_BUDGET, renderMarkdown, verdict } from "../../tools/plan/markdown";
+import { renderMermaid } from "../../tools/plan/mermaid";
+import type { Plan, PlanResource } from "../../tools/plan/render";
+import { REPO_ROOT, runPlanCli } from "../helpers/cli";
+
+const dir = mkdtempSync(path.join(tmpdir(), "md-"));
+const prodText = readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.prod.yaml"), "utf8");
+
+function planWith(edit: (doc: YAML.Document) => void): Plan {
+  const doc = YAML.parseDocument(prodText);
+  edit(doc);
+  const file = path.join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, doc.toString());
+  const res = runPlanCli(["prod", "--config", file, "--json"]);
+  expect(res.stderr).toBe("");
+  return JSON.parse(res.stdout) as Plan;
+}
+
+const POOLS = ["config", "homebrew-dev:cluster", "workerPools"];
+
+describe("plan diff and pull-request comment on real plan pairs", () => {
+  let base: Plan;
+  beforeAll(() => {
+    base = JSON.parse(runPlanCli(["prod", "--json"]).stdout) as Plan;
+  });
+
+  it("a worker added: creates only, a safe verdict, no danger block", () => {
+    const head = planWith((doc) => {
+      (doc.getIn([...POOLS, 0, "nodes"]) as YAML.YAMLSeq).add(
+        doc.createNode({ name: "prod-worker-5", ip: "10.50.0.25" }),
+      );
+    });
+    const diff = diffPlans(base, head);
+    expect(diff.counts.update).toBe(0);
+    expect(diff.counts.replace).toBe(0);
+    expect(diff.counts.delete).toBe(0);
+    expect(diff.counts.create).toBeGreaterThanOrEqual(5);
+    const md = renderMarkdown(diff, head);
+    expect(md.startsWith(`${commentMarker("prod")}\n### Plan of stack \`prod\``)).toBe(true);
+    expect(md).toContain(
+      `**Safe**: ${diff.counts.create} to create and 0 to update, nothing deleted or replaced.`,
+    );
+    expect(md).toContain(`| ${diff.counts.create} | 0 | 0 | 0 |`);
+    expect(md).not.toContain("#### Danger");
+    expect(md).toContain("```mermaid\nflowchart LR");
+    expect(md).toContain("prod-worker-5");
+  });
+
+  it("a VM moved to another host: a replacement, shown first with the property forcing it", () => {
+    const head = planWith((doc) => {
+      doc.setIn([...POOLS, 0, "nodes", 0, "host"], "pve-3");
+    });
+    const diff = diffPlans(base, head);
+    const vm = diff.changes.find((c) => c.type === "proxmoxve:index/vmLegacy:VmLegacy");
+    expect(vm).toMatchObject({ kind: "replace", replaceReasons: ["nodeName"] });
+    const md = renderMarkdown(diff, head);
+    const danger = md.indexOf("#### Danger");
+    expect(danger).toBeGreaterThan(0);
+    expect(danger).toBeLessThan(md.indexOf("#### Policies"));
+    expect(md).toContain(
+      "- **replace** `proxmoxve:index/vmLegacy:VmLegacy` `hbd-prod-vm-prod-worker-1`, forced by `nodeName`",
+    );
+    expect(md).toMatch(/\*\*Review carefully\*\*: \d+ to delete and \d+ to replace\./);
+    expect(md).toContain("  - `nodeName`: `pve-");
+  });
+
+  it("masks secrets and carries no key material", () => {
+    const head = planWith((doc) =>
+      doc.setIn(["config", "homebrew-dev:cluster", "talosVersion"], "v1.13.8"),
+    );
+    const md = renderMarkdown(diffPlans(base, head), head);
+    expect(md).not.toMatch(/-----BEGIN|PRIVATE KEY|LS0tLS1CRUdJT/);
+    expect(md).toContain(":v1.13.8 --wait");
+    expect(md).toMatch(/\*\*update\*\* `command:local:Command` `hbd-prod-upgrade-prod-cp-1`/);
+  });
+});
+
+describe("diff rules", () => {
+  it("replacement reasons follow the provider's rules per type", () => {
+    expect(
+      replaceReasons("kubernetes:apps/v1:StatefulSet", [
+        "spec.replicas",
+        "spec.volumeClaimTemplates[0].spec",
+      ]),
+    ).toEqual(["spec.volumeClaimTemplates[0].spec"]);
+    expect(replaceReasons("kubernetes:core/v1:Service", ["metadata.name"])).toEqual([
+      "metadata.name",
+    ]);
+    expect(replaceReasons("random:index/randomBytes:RandomBytes", ["length"])).toEqual(["length"]);
+    expect(replaceReasons("cloudflare:index/dnsRecord:DnsRecord", ["content", "type"])).toEqual([
+      "type",
+    ]);
+    expect(
+      replaceReasons("proxmoxve:index/vmLegacy:VmLegacy", ["cpu.cores", "memory.dedicated"]),
+    ).toEqual([]);
+  });
+
+  it("a protected resource about to be deleted makes the verdict dangerous", () => {
+    const r = (name: string, protect: boolean): PlanResource => ({
+      urn: `urn:pulumi:prod::homebrew-dev::t:index:R::${name}`,
+      type: "t:index:R",
+      name,
+      parent: "",
+      provider: "",
+      dependsOn: [],
+      protect,
+      inputs: {},
+    });
+    const plan = (resources: PlanResource[]): Plan => ({
+      project: "homebrew-dev",
+      stack: "prod",
+      resources,
+      outputs: {},
+      policies: [],
+      summary: {
+        resources: resources.length,
+        components: 0,
+        protected: 0,
+        byType: {},
+        policies: { mandatory: 0, advisory: 0 },
+      },
+    });
+    const diff = diffPlans(plan([r("zone", true), r("a", false)]), plan([r("a", false)]));
+    expect(verdict(diff, 0)).toBe(
+      "**Dangerous**: 1 protected resource would be deleted or replaced (the update will stop there until they are unprotected).",
+    );
+    expect(renderMarkdown(diff, plan([r("a", false)]))).toContain(
+      "- **delete** `t:index:R` `zone` **(protected)**",
+    );
+    expect(verdict(diff, 2)).toBe("**Blocked**: 2 mandatory policy violations.");
+  });
+
+  it("the size budget holds on a huge diff and never cuts the top sections", () => {
+    const many = (n: number, value: string): Plan => {
+      const resources: PlanResource[] = Array.from({ length: n }, (_, i) => ({
+        urn: `urn:pulumi:prod::homebrew-dev::kubernetes:core/v1:ConfigMap::cm-${String(i).padStart(5, "0")}`,
+        type: "kubernetes:core/v1:ConfigMap",
+        name: `cm-${i}`,
+        parent: "",
+        provider: "",
+        dependsOn: [],
+        protect: false,
+        inputs: { data: { key: `${value}-${"x".repeat(200)}` }, metadata: { name: `cm-${i}` } },
+      }));
+      return {
+        project: "homebrew-dev",
+        stack: "prod",
+        resources,
+        outputs: {},
+        policies: [],
+        summary: {
+          resources: n,
+          components: 0,
+          protected: 0,
+          byType: {},
+          policies: { mandatory: 0, advisory: 0 },
+        },
+      };
+    };
+    const base = many(5000, "a");
+    const head = { ...many(4000, "b"), resources: [...many(4000, "b").resources] };
+    const diff = diffPlans(base, head);
+    expect(diff.counts).toEqual({ create: 0, update: 4000, replace: 0, delete: 1000 });
+    const md = renderMarkdown(diff, head);
+    expect(md.length).toBeLessThanOrEqual(DEFAULT_BUDGET);
+    expect(md).toContain("| 0 | 4000 | 0 | 1000 |");
+    expect(md).toContain("#### Danger");
+    expect(md).toMatch(/_…and \d+ more changes, omitted to fit the comment\._/);
+    const small = renderMarkdown(diff, head, { budget: 20_000 });
+    expect(small).toContain("**Review carefully**: 1000 to delete and 0 to replace.");
+  });
+});
+
+describe("system diagram", () => {
+  it("shows hosts with their VMs, the cluster, workloads and public names", () => {
+    const plan = JSON.parse(runPlanCli(["prod", "--json"]).stdout) as Plan;
+    const mermaid = renderMermaid(plan);
+    expect(mermaid.startsWith("flowchart LR\n")).toBe(true);
+    expect(mermaid).toContain('subgraph host_pve_3["pve-3"]');
+    expect(mermaid).toContain('vm_prod_gpu_1["prod-gpu-1"]');
+    expect(mermaid).toContain("proxmox --> k8s");
+    expect(mermaid).toContain('subgraph ns_models["namespace models"]');
+    expect(mermaid).toContain('wl_models_llama_8b["llama-8b"]');
+  });
+});

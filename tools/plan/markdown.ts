@@ -1,0 +1,179 @@
+import type { ChangeKind, PlanDiff, ResourceChange } from "./diff";
+import { renderMermaid } from "./mermaid";
+import { SECRET, type Plan } from "./render";
+
+/** GitHub refuses comments over 65,536 characters; stay well below. */
+export const DEFAULT_BUDGET = 60_000;
+
+/** The hidden marker a workflow finds its own comment by, one per stack. */
+export function commentMarker(stack: string): string {
+  return `<!-- homebrew-dev-plan:${stack} -->`;
+}
+
+const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
+
+/** A value for a table cell: short, one line, secrets masked (the plan already masks them). */
+export function cell(value: unknown, max = 80): string {
+  if (value === undefined) return "_(none)_";
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  const oneLine = text.replace(/\s+/g, " ").replace(/\|/g, "\\|");
+  return code(oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine);
+}
+
+const KIND_WORD: Readonly<Record<ChangeKind, string>> = {
+  create: "create",
+  update: "update",
+  replace: "replace",
+  delete: "delete",
+};
+
+/** The verdict: what a reviewer must know in one line. */
+export function verdict(diff: PlanDiff, mandatoryViolations: number): string {
+  const { create, update, replace, delete: del } = diff.counts;
+  const total = create + update + replace + del;
+  if (mandatoryViolations > 0) {
+    return `**Blocked**: ${mandatoryViolations} mandatory policy violation${mandatoryViolations === 1 ? "" : "s"}.`;
+  }
+  if (total === 0) return "**No changes.**";
+  const protectedHits = diff.changes.filter(
+    (c) => c.protect && (c.kind === "delete" || c.kind === "replace"),
+  ).length;
+  if (protectedHits > 0) {
+    return `**Dangerous**: ${protectedHits} protected resource${protectedHits === 1 ? "" : "s"} would be deleted or replaced (the update will stop there until they are unprotected).`;
+  }
+  if (replace + del > 0) {
+    return `**Review carefully**: ${del} to delete and ${replace} to replace.`;
+  }
+  return `**Safe**: ${create} to create and ${update} to update, nothing deleted or replaced.`;
+}
+
+function dangerLines(changes: readonly ResourceChange[]): string[] {
+  return changes
+    .filter(
+      (c) => c.kind === "delete" || c.kind === "replace" || (c.protect && c.kind !== "create"),
+    )
+    .map((c) => {
+      const what = `${code(c.type)} ${code(c.name)}`;
+      const prot = c.protect ? " **(protected)**" : "";
+      if (c.kind === "replace") {
+        return `- **replace** ${what}${prot}, forced by ${c.replaceReasons.map(code).join(", ")}`;
+      }
+      return `- **${KIND_WORD[c.kind]}** ${what}${prot}`;
+    });
+}
+
+/**
+ * Both sides of a long text change, cut to a window around where they first differ, so the
+ * change itself is what the reader sees.
+ */
+export function changeExcerpt(before: string, after: string, width = 70): [string, string] {
+  let start = 0;
+  while (start < before.length && start < after.length && before[start] === after[start]) start++;
+  const from = Math.max(0, start - 20);
+  const cut = (s: string) =>
+    `${from > 0 ? "…" : ""}${s.slice(from, from + width)}${s.length > from + width ? "…" : ""}`;
+  return [cut(before), cut(after)];
+}
+
+function changeDetail(c: ResourceChange): string[] {
+  const head = `- **${c.kind}** ${code(c.type)} ${code(c.name)}`;
+  if (c.properties.length === 0) return [head];
+  return [
+    head,
+    ...c.properties.map((p) => {
+      const [before, after] =
+        typeof p.before === "string" && typeof p.after === "string"
+          ? changeExcerpt(p.before, p.after)
+          : [p.before, p.after];
+      const secret = p.before === SECRET || p.after === SECRET ? " (secret)" : "";
+      return `  - ${code(p.path)}: ${cell(before, 100)} → ${cell(after, 100)}${secret}`;
+    }),
+  ];
+}
+
+export interface MarkdownOptions {
+  /** Characters the whole comment may use. @default 60000 */
+  readonly budget?: number;
+  /** Include the system diagram. @default true */
+  readonly diagram?: boolean;
+}
+
+/**
+ * The pull-request comment for one stack: marker, verdict, counts, the danger block, policy
+ * results, the changed properties, the system diagram, and the full detail collapsed. The top
+ * sections are never cut; the detail shrinks to fit the budget.
+ */
+export function renderMarkdown(diff: PlanDiff, head: Plan, opts: MarkdownOptions = {}): string {
+  const budget = opts.budget ?? DEFAULT_BUDGET;
+  const mandatory = head.policies.filter((p) => p.level === "mandatory");
+  const advisory = head.policies.filter((p) => p.level === "advisory");
+  const { create, update, replace, delete: del } = diff.counts;
+
+  const top: string[] = [
+    commentMarker(head.stack),
+    `### Plan of stack ${code(head.stack)}`,
+    "",
+    verdict(diff, mandatory.length),
+    "",
+    "| create | update | replace | delete |",
+    "| ---: | ---: | ---: | ---: |",
+    `| ${create} | ${update} | ${replace} | ${del} |`,
+    "",
+  ];
+  const danger = dangerLines(diff.changes);
+  if (danger.length > 0) top.push("#### Danger", "", ...danger, "");
+  top.push(
+    "#### Policies",
+    "",
+    mandatory.length + advisory.length === 0
+      ? "No policy violations."
+      : `${mandatory.length} mandatory, ${advisory.length} advisory:`,
+  );
+  for (const p of [...mandatory, ...advisory]) {
+    top.push(
+      `- **${p.level}** ${code(p.policy)} on ${code(p.urn.split("::").pop() ?? p.urn)}: ${p.message}`,
+    );
+  }
+  top.push("");
+
+  const changed = diff.changes.filter((c) => c.kind === "update" || c.kind === "replace");
+  const middle: string[] = [];
+  if (changed.length > 0) {
+    middle.push("#### Changed properties", "");
+    for (const c of changed) middle.push(...changeDetail(c));
+    middle.push("");
+  }
+  if (opts.diagram ?? true) {
+    middle.push("#### System", "", "```mermaid", renderMermaid(head).trimEnd(), "```", "");
+  }
+
+  const detailHead = ["<details><summary>Every change</summary>", ""];
+  const detailTail = ["", "</details>", ""];
+  const used = (parts: string[][]) => parts.reduce((n, p) => n + p.join("\n").length + 1, 0);
+  const fixed = used([top, detailHead, detailTail]);
+  let middleText = middle;
+  if (fixed + used([middle]) > budget) {
+    // The changed properties and diagram give way before the top sections ever do.
+    middleText = [
+      `_Changed properties and diagram omitted: the comment would exceed ${budget} characters._`,
+      "",
+    ];
+  }
+  const room = budget - fixed - used([middleText]) - 200;
+  const detail: string[] = [];
+  let size = 0;
+  let omitted = 0;
+  for (const c of diff.changes) {
+    const lines = changeDetail(c);
+    const len = lines.join("\n").length + 1;
+    if (size + len > room) {
+      omitted++;
+      continue;
+    }
+    detail.push(...lines);
+    size += len;
+  }
+  if (omitted > 0) detail.push(`- _…and ${omitted} more changes, omitted to fit the comment._`);
+  if (diff.changes.length === 0) detail.push("_Nothing changes._");
+  return [...top, ...middleText, ...detailHead, ...detail, ...detailTail].join("\n");
+}
