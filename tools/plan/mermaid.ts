@@ -9,6 +9,8 @@ import type { Plan, PlanResource } from "./render";
 const id = (prefix: string, text: string) => `${prefix}_${text.replace(/[^A-Za-z0-9]/g, "_")}`;
 const label = (text: string) => `"${text.replace(/"/g, "'")}"`;
 
+// Plan inputs are untyped JSON; the diagram reads a few well-known fields.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
 const inputs = (r: PlanResource) => r.inputs as Obj;
 
