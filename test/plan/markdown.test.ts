@@ -189,3 +189,41 @@ describe("system diagram", () => {
     expect(mermaid).toContain('wl_models_llama_8b["llama-8b"]');
   });
 });
+
+describe("npm run plan -- prod --diff <staging plan> --markdown", () => {
+  it("prints a comment with the counts table, the danger block and a diagram, with no key material", () => {
+    const staging = runPlanCli(["staging", "--json"]);
+    const file = path.join(dir, "staging.json");
+    writeFileSync(file, staging.stdout);
+    const res = runPlanCli(["prod", "--diff", file, "--markdown"]);
+    expect(res.stderr).toBe("");
+    expect(res.code).toBe(0);
+    expect(res.stdout.startsWith("<!-- homebrew-dev-plan:prod -->\n")).toBe(true);
+    expect(res.stdout).toMatch(
+      /\| create \| update \| replace \| delete \|\n\| ---: \| ---: \| ---: \| ---: \|\n\| \d+ \| \d+ \| \d+ \| \d+ \|/,
+    );
+    expect(res.stdout).toContain("#### Danger");
+    expect(res.stdout).toContain("```mermaid\nflowchart LR");
+    expect(res.stdout).not.toMatch(/-----BEGIN|PRIVATE KEY|LS0tLS1CRUdJT|eyJhIjoi/);
+    expect(res.stdout.length).toBeLessThanOrEqual(DEFAULT_BUDGET);
+  });
+
+  it("refuses --markdown without --diff, and --diff with --show-secrets", () => {
+    const a = runPlanCli(["prod", "--markdown"]);
+    expect(a.code).toBe(1);
+    expect(a.stderr).toMatch(/^error: --markdown needs --diff BASE\.json/);
+    const b = runPlanCli(["prod", "--diff", "x.json", "--show-secrets"]);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toBe("error: --diff cannot be combined with --show-secrets\n");
+  });
+
+  it("rejects a base file that is not a plan", () => {
+    const file = path.join(dir, "not-a-plan.json");
+    writeFileSync(file, "{}");
+    const res = runPlanCli(["prod", "--diff", file, "--markdown"]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(
+      `error: ${file} is not a plan made with --json (it has no resources list)\n`,
+    );
+  });
+});

@@ -111,12 +111,19 @@ export function propertyChanges(before: unknown, after: unknown, path = ""): Pro
   return [{ path: path || "(value)", before, after }];
 }
 
+/** A URN without `urn:pulumi:<stack>::`. */
+export function identity(urn: string): string {
+  return urn.replace(/^urn:pulumi:[^:]+::/, "");
+}
+
 const ORDER: Readonly<Record<ChangeKind, number>> = { delete: 0, replace: 1, update: 2, create: 3 };
 
 /** Compares a base plan with a head plan, resource by URN. */
 export function diffPlans(base: Plan, head: Plan): PlanDiff {
-  const before = new Map(base.resources.map((r) => [r.urn, r]));
-  const after = new Map(head.resources.map((r) => [r.urn, r]));
+  // Resources are matched by URN without its stack part, so two stacks (staging against prod)
+  // compare resource by resource as well as two versions of one stack do.
+  const before = new Map(base.resources.map((r) => [identity(r.urn), r]));
+  const after = new Map(head.resources.map((r) => [identity(r.urn), r]));
   const changes: ResourceChange[] = [];
   const change = (
     kind: ChangeKind,

@@ -5,6 +5,9 @@ import { SECRET, type Plan } from "./render";
 /** GitHub refuses comments over 65,536 characters; stay well below. */
 export const DEFAULT_BUDGET = 60_000;
 
+/** Danger lines shown before the rest is summarised (the block must fit any budget). */
+export const MAX_DANGER_LINES = 40;
+
 /** The hidden marker a workflow finds its own comment by, one per stack. */
 export function commentMarker(stack: string): string {
   return `<!-- homebrew-dev-plan:${stack} -->`;
@@ -121,7 +124,13 @@ export function renderMarkdown(diff: PlanDiff, head: Plan, opts: MarkdownOptions
     "",
   ];
   const danger = dangerLines(diff.changes);
-  if (danger.length > 0) top.push("#### Danger", "", ...danger, "");
+  if (danger.length > 0) {
+    top.push("#### Danger", "", ...danger.slice(0, MAX_DANGER_LINES));
+    if (danger.length > MAX_DANGER_LINES) {
+      top.push(`- _…and ${danger.length - MAX_DANGER_LINES} more, listed under "Every change"._`);
+    }
+    top.push("");
+  }
   top.push(
     "#### Policies",
     "",
