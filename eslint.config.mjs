@@ -33,6 +33,7 @@ export default tseslint.config(
       sourceType: "commonjs",
       globals: { require: "readonly", module: "writable" },
     },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
     files: ["test/**/*.ts", "tools/**/*.ts"],
