@@ -167,7 +167,14 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
   // source maps on, formatting those traces is most of a plan's time. The plan never prints a
   // stack trace, so it captures none unless HOMEBREW_PLAN_STACK_TRACES=1 asks for them.
   const stackTraceLimit = Error.stackTraceLimit;
-  if (process.env["HOMEBREW_PLAN_STACK_TRACES"] !== "1") Error.stackTraceLimit = 0;
+  const keepTraces = process.env["HOMEBREW_PLAN_STACK_TRACES"] === "1";
+  const sourceMaps = process.sourceMapsEnabled;
+  if (!keepTraces) {
+    Error.stackTraceLimit = 0;
+    // The SDK also records each resource's source position from a stack trace; without source
+    // maps that costs next to nothing (the TypeScript loader turns them on).
+    process.setSourceMapsEnabled(false);
+  }
   const onRejection = (err: unknown) => asyncErrors.push(err);
   process.on("unhandledRejection", onRejection);
   try {
@@ -191,6 +198,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
     for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
     process.off("unhandledRejection", onRejection);
     Error.stackTraceLimit = stackTraceLimit;
+    if (!keepTraces) process.setSourceMapsEnabled(sourceMaps);
   }
   if (asyncErrors.length > 0) {
     const messages = [...new Set(asyncErrors.map(errorMessage))];
