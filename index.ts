@@ -7,6 +7,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config";
+import { Edge, exposedNames } from "./components/edge";
 import type { ExposedService } from "./components/kubernetes/ingress";
 import { KubernetesPlatform, Tier } from "./components/kubernetes/platform";
 import { ModelServer, modelServiceUrl } from "./components/models/modelServer";
@@ -61,6 +62,21 @@ const platform = new KubernetesPlatform(
   },
 );
 
+// The edge: the zone, a record for every exposed hostname (service discovery: a proxied CNAME to
+// the tunnel when there is one) and the stack's own records, redirects and cache rules.
+const edge =
+  config.edge !== undefined && cloudflareProvider !== undefined
+    ? new Edge(
+        "edge",
+        {
+          edge: config.edge,
+          services: exposedNames(config, { tunnel: platform.ingressTarget !== undefined }),
+          ...(platform.ingressTarget !== undefined ? { tunnelTarget: platform.ingressTarget } : {}),
+        },
+        { providers: { cloudflare: cloudflareProvider } },
+      )
+    : undefined;
+
 const modelServers = config.models.map(
   (model) =>
     new ModelServer(
@@ -94,6 +110,7 @@ export const workerNodes = cluster.workerPools.flatMap((p) =>
 );
 export const proxmoxEndpoint = config.proxmox.endpoint;
 export const zone = config.edge?.zone.name;
+export const dnsNames = edge?.recordNames ?? [];
 export const namespaces = platform.namespaces;
 export const runtimeClasses = platform.runtimeClasses;
 export const ingressTarget = platform.ingressTarget;

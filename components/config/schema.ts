@@ -342,36 +342,80 @@ export const BuildsSchema = z
 // Edge (Cloudflare)
 // ---------------------------------------------------------------------------------------------
 
+const recordLabel = "[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?";
+
 export const DnsRecordSchema = z.strictObject({
-  name: z.string().min(1).describe("Record name, relative to the zone or fully qualified."),
-  type: z.enum(["A", "AAAA", "CNAME", "TXT", "MX", "CAA", "SRV"]),
-  content: z.string().min(1),
+  name: z
+    .string()
+    .regex(new RegExp(`^(@|\\*|(\\*\\.)?${recordLabel}(\\.${recordLabel})*\\.?)$`), {
+      error: "expected a record name such as www, @, _dmarc, *.apps or www.example.com",
+    })
+    .describe("Record name, relative to the zone (@ for the apex) or fully qualified."),
+  type: z
+    .enum(["A", "AAAA", "CNAME", "TXT", "MX", "CAA", "SRV"])
+    .describe("Record type. Only A, AAAA and CNAME records can be proxied."),
+  content: z
+    .string()
+    .min(1)
+    .describe(
+      'Value: an address (A, AAAA; never a private one), a hostname (CNAME, MX), text (TXT), `0 issue "ca.example"` (CAA) or `<weight> <port> <target>` (SRV).',
+    ),
   ttl: z
     .int()
-    .refine((t) => t === 1 || (t >= 60 && t <= 86400), {
+    .min(1)
+    .max(86400)
+    .refine((t) => t === 1 || t >= 60, {
       error: "expected 1 (automatic) or 60-86400 seconds",
     })
     .default(1)
-    .describe("TTL in seconds; 1 means automatic. @default 1"),
-  proxied: z.boolean().default(false).describe("Proxy through Cloudflare. @default false"),
-  priority: z.int().min(0).max(65535).optional().describe("MX/SRV priority."),
+    .describe("TTL in seconds: 1 means automatic, and proxied records must use it. @default 1"),
+  proxied: z
+    .boolean()
+    .default(false)
+    .describe("Proxy through Cloudflare (A, AAAA and CNAME; HTTP and HTTPS only). @default false"),
+  priority: z
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe("Priority; required for MX and SRV records, not allowed on others."),
 });
 
 export const RedirectSchema = z.strictObject({
   source: z
     .url({ error: "expected a URL such as https://example.com/old" })
-    .describe("Source URL."),
-  target: z.url({ error: "expected a URL" }).describe("Target URL."),
+    .describe(
+      "Source URL. With a `*` it is a wildcard redirect: a single-redirect rule of the zone, so its host must be in the zone. Without one it is an exact-URL redirect: an item of a bulk-redirect list.",
+    ),
+  target: z
+    .url({ error: "expected a URL" })
+    .describe(
+      "Target URL, https:// only. `${1}`, `${2}`, ... insert what the source's wildcards matched.",
+    ),
   status: z
     .union([z.literal(301), z.literal(302), z.literal(307), z.literal(308)], {
       error: "expected one of 301, 302, 307, 308",
     })
     .default(301)
-    .describe("@default 301"),
-  preserveQueryString: z.boolean().default(true).describe("@default true"),
-  preservePathSuffix: z.boolean().default(false).describe("@default false"),
-  subpathMatching: z.boolean().default(false).describe("@default false"),
-  includeSubdomains: z.boolean().default(false).describe("@default false"),
+    .describe("HTTP status: 301 or 308 permanent, 302 or 307 temporary. @default 301"),
+  preserveQueryString: z
+    .boolean()
+    .default(true)
+    .describe("Keep the request's query string. @default true"),
+  preservePathSuffix: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Exact-URL redirects with subpathMatching: append the rest of the request path to the target. @default false",
+    ),
+  subpathMatching: z
+    .boolean()
+    .default(false)
+    .describe("Exact-URL redirects: also match every path below the source path. @default false"),
+  includeSubdomains: z
+    .boolean()
+    .default(false)
+    .describe("Exact-URL redirects: also match subdomains of the source host. @default false"),
 });
 
 export const EdgeSchema = z
@@ -383,7 +427,9 @@ export const EdgeSchema = z
     plan: z
       .enum(CloudflarePlan)
       .default("free")
-      .describe("Cloudflare plan tier; sets the redirect limits. @default free"),
+      .describe(
+        "Cloudflare plan tier of the zone and account; sets the redirect and cache rule limits. @default free",
+      ),
     zone: z.strictObject({
       name: hostnameSchema.describe("Zone apex, e.g. example.com."),
       id: z
@@ -392,12 +438,38 @@ export const EdgeSchema = z
         .optional()
         .describe("Use this existing zone. @default - the stack creates and protects the zone"),
     }),
-    records: z.array(DnsRecordSchema).default([]).describe("Extra DNS records. @default []"),
-    redirects: z.array(RedirectSchema).default([]).describe("CDN redirects. @default []"),
+    ingressTarget: z
+      .union([z.ipv4(), hostnameSchema], {
+        error: "expected an IPv4 address or a hostname such as ingress.example.net",
+      })
+      .optional()
+      .describe(
+        "Where exposed hostnames (Grafana, models) point: a hostname gives each a proxied CNAME, a public IPv4 address a proxied A record. @default - exposed hostnames get no record",
+      ),
+    caaIssuers: z
+      .array(hostnameSchema)
+      .default(["letsencrypt.org", "pki.goog"])
+      .describe(
+        "Certificate authorities that may issue for the zone: one CAA issue record each at the apex; [] publishes none. @default [letsencrypt.org, pki.goog]",
+      ),
+    records: z
+      .array(DnsRecordSchema)
+      .default([])
+      .describe(
+        "DNS records besides the exposed hostnames and the CAA records. One A, AAAA or CNAME per name; a CNAME stands alone. @default []",
+      ),
+    redirects: z
+      .array(RedirectSchema)
+      .default([])
+      .describe(
+        "Redirects at the edge: wildcard ones become single-redirect rules, exact-URL ones bulk-redirect list items. @default []",
+      ),
     cachePaths: z
       .array(z.string().regex(/^\/[^\s]*$/, { error: "expected a path starting with /" }))
       .default([])
-      .describe("Static asset path prefixes cached at the edge. @default []"),
+      .describe(
+        "Static asset path prefixes cached at the edge on every proxied name of the zone: one cache rule each. @default []",
+      ),
   })
   .describe("Cloudflare: zone, records, redirects, cache rules.");
 

@@ -108,6 +108,7 @@ describe("stack config validation", () => {
       accountId: "0123456789abcdef0123456789abcdef",
       plan: "free",
       zone: { name: "example.com" },
+      caaIssuers: ["letsencrypt.org", "pki.goog"],
       records: [],
       redirects: [
         {

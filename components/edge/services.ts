@@ -1,0 +1,47 @@
+import { isIPv4 } from "node:net";
+import type { StackConfig } from "../config";
+import type { ExposedName } from "./records";
+
+/** Planning stand-in for `<tunnel id>.cfargotunnel.com`. */
+export const TUNNEL_TARGET_STAND_IN = "tunnel.cfargotunnel.com";
+
+/**
+ * Service discovery: every public hostname the stack declares (Grafana's, the models') with the
+ * ingress it points at. Pure; the order follows the stack file. Without `edge.ingressTarget`
+ * there is nothing to point at and the names get no record.
+ */
+export function exposedNames(
+  config: Pick<StackConfig, "platform" | "models" | "edge">,
+  opts: { readonly tunnel?: boolean } = {},
+): ExposedName[] {
+  // Behind a Cloudflare Tunnel every name is a proxied CNAME to the tunnel; its id is only known
+  // once the tunnel exists, so planning uses a stand-in and the Edge component sets the real
+  // target (see EdgeArgs.tunnelTarget).
+  const target = opts.tunnel ? TUNNEL_TARGET_STAND_IN : config.edge?.ingressTarget;
+  if (target === undefined) return [];
+  const kind = isIPv4(target) ? "A" : "CNAME";
+  const targetPath = ["edge", "ingressTarget"] as const;
+  const names: ExposedName[] = [];
+  const observability = config.platform.observability;
+  if (observability.enabled && observability.grafanaHostname !== undefined) {
+    names.push({
+      hostname: observability.grafanaHostname,
+      target,
+      kind,
+      path: ["platform", "observability", "grafanaHostname"],
+      targetPath,
+    });
+  }
+  config.models.forEach((m, i) => {
+    if (m.hostname !== undefined) {
+      names.push({
+        hostname: m.hostname,
+        target,
+        kind,
+        path: ["models", i, "hostname"],
+        targetPath,
+      });
+    }
+  });
+  return names;
+}
