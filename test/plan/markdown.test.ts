@@ -70,6 +70,21 @@ describe("plan diff and pull-request comment on real plan pairs", () => {
     expect(md).toContain("  - `nodeName`: `pve-");
   });
 
+  it("a redirect removed: the list or rule that carried it changes, nothing else", () => {
+    const head = planWith((doc) => {
+      const redirects = doc.getIn(["config", "homebrew-dev:edge", "redirects"]) as YAML.YAMLSeq;
+      redirects.delete(0);
+    });
+    const diff = diffPlans(base, head);
+    expect(diff.changes.length).toBeGreaterThan(0);
+    for (const c of diff.changes) {
+      expect(c.type).toMatch(/^cloudflare:index\/(list|ruleset|listItem):/i);
+    }
+    const md = renderMarkdown(diff, head);
+    expect(md).toContain("#### Changed properties");
+    expect(md).toMatch(/\*\*(update|delete)\*\* `cloudflare:index\/(list|ruleset)/);
+  });
+
   it("masks secrets and carries no key material", () => {
     const head = planWith((doc) =>
       doc.setIn(["config", "homebrew-dev:cluster", "talosVersion"], "v1.13.8"),

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { computedOutputs } from "../../tools/plan/placeholders";
 import { runPlanCli } from "../helpers/cli";
@@ -47,11 +50,16 @@ const KEY_MATERIAL = [
 describe.each(["dev", "staging", "prod"])("secrets scan of the %s plan", (stack) => {
   let text: string;
   let json: string;
+  let markdown: string;
   let shown: string;
   let secrets: string[];
   beforeAll(() => {
     text = runPlanCli([stack]).stdout;
     json = runPlanCli([stack, "--json"]).stdout;
+    // A comparison against an empty plan: every resource, with all its inputs, in the comment.
+    const empty = path.join(mkdtempSync(path.join(tmpdir(), "scan-")), "empty.json");
+    writeFileSync(empty, JSON.stringify({ stack, resources: [], outputs: {}, policies: [] }));
+    markdown = runPlanCli([stack, "--diff", empty, "--markdown"]).stdout;
     shown = runPlanCli([stack, "--json", "--show-secrets"]).stdout;
     secrets = generatedSecrets(JSON.parse(json).resources);
   });
@@ -63,14 +71,15 @@ describe.each(["dev", "staging", "prod"])("secrets scan of the %s plan", (stack)
     expect(shown).toMatch(/eyJhIjoi|[a-z0-9]{6}\.[a-z0-9]{16}/);
   });
 
-  it("prints no generated secret, in the tree or the JSON", () => {
-    for (const out of [text, json]) {
+  it("prints no generated secret, in the tree, the JSON or the pull-request comment", () => {
+    expect(markdown.length).toBeGreaterThan(1000);
+    for (const out of [text, json, markdown]) {
       for (const s of secrets) expect(out.includes(s), s).toBe(false);
     }
   });
 
   it("prints no key material or token", () => {
-    for (const out of [text, json]) {
+    for (const out of [text, json, markdown]) {
       for (const pattern of KEY_MATERIAL) expect(out).not.toMatch(pattern);
     }
   });
