@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * Which Proxmox VE host runs which cluster VM: a pure, deterministic planner.
  *
@@ -22,9 +24,14 @@
  * unpinned workers; with `previous` set to the last plan, it holds for any addition, and removing
  * a node leaves every other node where it was.
  *
- * Best feasible host, the spread rule: the one with the most free memory after placement, then
- * the fewest VMs of the same role, then the lowest host name (compared by code unit, never by
- * locale). The host list order therefore does not matter: permuting `hosts` gives the same plan.
+ * Best feasible host, the choice rule: rendezvous hashing. Each node ranks the hosts by a hash of
+ * its own name and the host's name, and takes the best-ranked host that is feasible (capacity,
+ * control-plane anti-affinity, pin, allowed hosts). A node's ranking depends on nothing else, so
+ * adding or removing another node can change its host only when capacity was binding for it (its
+ * preferred host was full and becomes free, or the reverse). With room to spare, adding or
+ * removing a worker anywhere in the list moves no other VM, even without `previous`. The host
+ * list order does not matter: permuting `hosts` gives the same plan. Spread is statistical
+ * rather than exact; capacity still bounds every host.
  */
 
 /** The role of a VM in the cluster; control planes must run on distinct hosts (etcd quorum). */
@@ -56,7 +63,7 @@ export interface PlacementRequest {
   readonly gpus: number;
   /**
    * Run on exactly this host. Honoured or the plan fails: it is never silently dropped.
-   * @default - chosen by the spread rule
+   * @default - chosen by the choice rule (rendezvous hashing)
    */
   readonly pin?: string;
   /**
@@ -311,13 +318,20 @@ function assign(state: HostState, request: PlacementRequest): void {
   if (request.role === PlacementRole.controlPlane) state.controlPlane = request.name;
 }
 
-/** Better host first: most free memory after placement, fewest VMs of the role, lowest name. */
-function compareHosts(a: HostState, b: HostState, role: PlacementRole): number {
-  // Every candidate loses the same request memory, so comparing free memory before placement
-  // orders them exactly as after it.
-  return (
-    b.freeMemoryMiB - a.freeMemoryMiB || a.vms[role] - b.vms[role] || compareNames(a.name, b.name)
-  );
+/**
+ * Rendezvous (highest-random-weight) score of a host for a node: a hash of the two names. It
+ * depends on nothing else, so another node's arrival or removal cannot change a node's
+ * preference order; it can only make a preferred host feasible or not.
+ */
+export function rendezvousScore(node: string, host: string): string {
+  return createHash("sha256").update(`${node}\0${host}`).digest("hex").slice(0, 16);
+}
+
+/** Better host first: the highest rendezvous score for this node, then the lowest name. */
+function compareHosts(a: HostState, b: HostState, request: PlacementRequest): number {
+  const sa = rendezvousScore(request.name, a.name);
+  const sb = rendezvousScore(request.name, b.name);
+  return sa < sb ? 1 : sa > sb ? -1 : compareNames(a.name, b.name);
 }
 
 const resources = [
@@ -436,7 +450,7 @@ export function placeVms(
     const { request } = item;
     const candidates = candidatesOf(request);
     const feasible = candidates.filter((s) => allowsRole(s, request) && fitsResources(s, request));
-    const best = feasible.sort((a, b) => compareHosts(a, b, request.role))[0];
+    const best = feasible.sort((a, b) => compareHosts(a, b, request))[0];
     if (best === undefined) {
       // Not placed, so it takes no room: later nodes are judged on the room really left, and
       // one error names every node that does not fit, not just the first.

@@ -100,15 +100,14 @@ describe("placeVms: typical layouts", () => {
         worker("gpu-1", { cpuCores: 6, gpus: 1, allowedHosts: ["pve3"] }),
         worker("gpu-2", { cpuCores: 6, gpus: 1, allowedHosts: ["pve3"] }),
       ],
-      // Control planes spread one per host; equal free memory and equal worker counts fall
-      // back to the host name, so w-3 goes to pve1.
+      // Control planes one per host; each node takes its best-ranked feasible host.
       expected: {
         "cp-1": "pve1",
-        "cp-2": "pve2",
-        "cp-3": "pve3",
+        "cp-2": "pve3",
+        "cp-3": "pve2",
         "w-1": "pve1",
         "w-2": "pve2",
-        "w-3": "pve1",
+        "w-3": "pve2",
         "gpu-1": "pve3",
         "gpu-2": "pve3",
       },
@@ -126,27 +125,25 @@ describe("placeVms: typical layouts", () => {
         worker("gpu-1", { cpuCores: 6, gpus: 1, pin: "pve3" }),
         worker("gpu-2", { cpuCores: 6, gpus: 1, pin: "pve3" }),
       ],
-      // Pins are placed before free nodes: pve3 then has the least free memory, so the free
-      // control planes take pve1 and pve2 first, cp-3 the only host left, and pve3's CPU is
-      // full, which keeps the general workers off the GPU host.
+      // Pins are placed before free nodes: the GPU workers fill pve3's CPU with cp-2, which
+      // keeps the general workers off the GPU host.
       expected: {
         "cp-1": "pve1",
-        "cp-2": "pve2",
-        "cp-3": "pve3",
+        "cp-2": "pve3",
+        "cp-3": "pve2",
         "w-1": "pve1",
         "w-2": "pve2",
-        "w-3": "pve1",
+        "w-3": "pve2",
         "gpu-1": "pve3",
         "gpu-2": "pve3",
       },
     },
     {
-      layout: "spread: workers go to the host with the most free memory",
+      layout: "choice: each worker takes its best-ranked host while it has room",
       hosts: [host("pve1", 32, 65536), host("pve2", 32, 32768)],
-      requests: [worker("w-1"), worker("w-2"), worker("w-3")],
-      // pve1 has more free memory until it is down to pve2's 32768; on that tie, the host with
-      // fewer workers wins.
-      expected: { "w-1": "pve1", "w-2": "pve1", "w-3": "pve2" },
+      requests: [worker("w-1"), worker("w-2"), worker("w-3"), worker("w-4"), worker("w-5")],
+      // w-2 to w-5 all rank pve2 first, but it holds two; w-4 and w-5 take their second choice.
+      expected: { "w-1": "pve1", "w-2": "pve2", "w-3": "pve2", "w-4": "pve1", "w-5": "pve1" },
     },
     {
       layout: "overcommit and reserve: 2 cores × 2 and 8192 - 4096 MiB hold four small VMs",
@@ -201,7 +198,7 @@ describe("placeVms: typical layouts", () => {
     ];
     const plan = placeVms(prodHosts, requests);
     expect(placeVms([...prodHosts].reverse(), requests)).toEqual(plan);
-    expect(plan).toEqual({ "cp-1": "pve1", "w-1": "pve2", "w-2": "pve1" });
+    expect(plan).toEqual({ "cp-1": "pve1", "w-1": "pve1", "w-2": "pve2" });
   });
 
   it("keeps names JavaScript treats specially as plain keys", () => {
@@ -223,13 +220,14 @@ describe("placeVms: previous plan", () => {
   it("keeps later nodes where they were when a node in the middle is removed", () => {
     const requests = [worker("w-1"), worker("w-2"), worker("w-3"), worker("w-4")];
     const first = placeVms(hosts, requests);
-    expect(first).toEqual({ "w-1": "pve1", "w-2": "pve2", "w-3": "pve1", "w-4": "pve2" });
+    expect(first).toEqual({ "w-1": "pve1", "w-2": "pve2", "w-3": "pve2", "w-4": "pve2" });
     const without = requests.filter((r) => r.name !== "w-2");
-    // Afresh, w-3 and w-4 would shift one host to the left.
-    expect(placeVms(hosts, without)).toEqual({ "w-1": "pve1", "w-3": "pve2", "w-4": "pve1" });
+    // With room to spare a node's host depends only on its own name: afresh or with the
+    // previous plan, the others stay.
+    expect(placeVms(hosts, without)).toEqual({ "w-1": "pve1", "w-3": "pve2", "w-4": "pve2" });
     expect(placeVms(hosts, without, { previous: first })).toEqual({
       "w-1": "pve1",
-      "w-3": "pve1",
+      "w-3": "pve2",
       "w-4": "pve2",
     });
   });
@@ -271,7 +269,7 @@ describe("placeVms: previous plan", () => {
     const previous = { gone: "pve1", "w-1": "pve2" };
     expect(placeVms(hosts, [worker("w-1"), worker("constructor")], { previous })).toEqual({
       "w-1": "pve2",
-      constructor: "pve1",
+      constructor: "pve2",
     });
   });
 });
@@ -507,8 +505,8 @@ describe("placeVms: fit", () => {
     expect(
       problemsOf(() =>
         placeVms(prodHosts, [
-          cp("cp-1"),
-          cp("cp-2"),
+          cp("cp-1", { pin: "pve1" }),
+          cp("cp-2", { pin: "pve2" }),
           cp("cp-3", { allowedHosts: ["pve1", "pve2"] }),
         ]),
       ),
@@ -876,5 +874,46 @@ describe("placeVms: properties", () => {
       { numRuns: 300 },
     );
     expect(checked).toBeGreaterThan(100);
+  });
+});
+
+describe("placeVms: stability without a previous plan", () => {
+  // Hosts with room for every request at once: capacity never binds.
+  const roomy = ["pve1", "pve2", "pve3", "pve4"].map((n) => host(n, 4096, 16_777_216, 64));
+  const workersArb = fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/), {
+    minLength: 2,
+    maxLength: 30,
+  });
+
+  it("removing any worker moves no other", () => {
+    fc.assert(
+      fc.property(workersArb, fc.nat(), (names, k) => {
+        const requests = names.map((n) => worker(n));
+        const before = placeVms(roomy, requests);
+        const gone = names[k % names.length]!;
+        const after = placeVms(
+          roomy,
+          requests.filter((r) => r.name !== gone),
+        );
+        for (const n of names.filter((x) => x !== gone)) expect(after[n]).toBe(before[n]);
+      }),
+    );
+  });
+
+  it("inserting a worker anywhere moves no other", () => {
+    fc.assert(
+      fc.property(workersArb, fc.nat(), (names, k) => {
+        const [extra, ...rest] = names;
+        const requests = rest.map((n) => worker(n));
+        const before = placeVms(roomy, requests);
+        const at = k % (requests.length + 1);
+        const after = placeVms(roomy, [
+          ...requests.slice(0, at),
+          worker(extra!),
+          ...requests.slice(at),
+        ]);
+        for (const n of rest) expect(after[n]).toBe(before[n]);
+      }),
+    );
   });
 });

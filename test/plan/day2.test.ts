@@ -1,0 +1,109 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT, runPlanCli } from "../helpers/cli";
+
+interface Resource {
+  urn: string;
+  type: string;
+  inputs: Record<string, unknown>;
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), "day2-"));
+const prodText = readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.prod.yaml"), "utf8");
+
+/** Plans prod with its stack file changed by `edit`. */
+function planWith(edit: (doc: YAML.Document) => void): Map<string, Resource> {
+  const doc = YAML.parseDocument(prodText);
+  edit(doc);
+  const file = path.join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, doc.toString());
+  const res = runPlanCli(["prod", "--config", file, "--json"]);
+  expect(res.stderr).toBe("");
+  return byUrn(res.stdout);
+}
+
+function byUrn(json: string): Map<string, Resource> {
+  const plan = JSON.parse(json) as { resources: Resource[] };
+  return new Map(plan.resources.map((r) => [r.urn, r]));
+}
+
+/** URNs only in a, only in b, and in both with different inputs. */
+function diff(a: Map<string, Resource>, b: Map<string, Resource>) {
+  return {
+    removed: [...a.keys()].filter((u) => !b.has(u)),
+    added: [...b.keys()].filter((u) => !a.has(u)),
+    changed: [...a.keys()].filter(
+      (u) => b.has(u) && JSON.stringify(a.get(u)!.inputs) !== JSON.stringify(b.get(u)!.inputs),
+    ),
+  };
+}
+
+const POOLS = ["config", "homebrew-dev:cluster", "workerPools"];
+
+describe("day 2 on prod, plan against plan", () => {
+  let base: Map<string, Resource>;
+  beforeAll(() => {
+    base = byUrn(runPlanCli(["prod", "--json"]).stdout);
+  });
+
+  it("adding a worker only adds that worker's resources", () => {
+    const next = planWith((doc) => {
+      const nodes = doc.getIn([...POOLS, 0, "nodes"]) as YAML.YAMLSeq;
+      nodes.add(doc.createNode({ name: "prod-worker-5", ip: "10.50.0.25" }));
+    });
+    const d = diff(base, next);
+    expect(d.removed).toEqual([]);
+    expect(d.changed).toEqual([]);
+    expect(d.added.length).toBeGreaterThanOrEqual(5);
+    for (const urn of d.added) expect(urn).toMatch(/prod-worker-5/);
+  });
+
+  it("removing a worker only removes that worker's resources", () => {
+    const next = planWith((doc) => {
+      const nodes = doc.getIn([...POOLS, 0, "nodes"]) as YAML.YAMLSeq;
+      nodes.delete(1); // prod-worker-2, in the middle of the pool
+    });
+    const d = diff(base, next);
+    expect(d.added).toEqual([]);
+    expect(d.changed).toEqual([]);
+    expect(d.removed.length).toBeGreaterThanOrEqual(5);
+    // The worker's own resources, and the image on its host when no other node there uses it.
+    const vm = [...base.values()].find((r) =>
+      r.urn.endsWith("VmLegacy::hbd-prod-vm-prod-worker-2"),
+    )!;
+    const host = String(vm.inputs["nodeName"]);
+    for (const urn of d.removed) {
+      expect(urn).toMatch(
+        new RegExp(`prod-worker-2|download/file:File::hbd-prod-image-[a-z-]+-${host}$`),
+      );
+    }
+  });
+
+  it("a Talos version change rolls out as upgrade steps and keeps every VM", () => {
+    const next = planWith((doc) =>
+      doc.setIn(["config", "homebrew-dev:cluster", "talosVersion"], "v1.13.8"),
+    );
+    const d = diff(base, next);
+    expect(d.added).toEqual([]);
+    expect(d.removed).toEqual([]);
+    const changedTypes = new Set(d.changed.map((u) => base.get(u)!.type));
+    expect([...changedTypes].sort()).toEqual([
+      "command:local:Command",
+      "proxmoxve:download/file:File",
+    ]);
+    const upgrades = d.changed.filter((u) => /::hbd-prod-upgrade-/.test(u));
+    expect(upgrades).toHaveLength(8);
+    for (const u of upgrades) {
+      expect(next.get(u)!.inputs["update"]).toMatch(
+        /upgrade --image factory\.talos\.dev\/nocloud-installer\/[0-9a-f]{64}:v1\.13\.8 --wait/,
+      );
+    }
+    // No VM is replaced: the boot image and user-data are ignored after creation.
+    expect(
+      d.changed.filter((u) => base.get(u)!.type === "proxmoxve:index/vmLegacy:VmLegacy"),
+    ).toEqual([]);
+  });
+});
