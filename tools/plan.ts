@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { diffPlans } from "./plan/diff";
 import { renderMarkdown } from "./plan/markdown";
+import { checkPlan } from "./plan/policies";
 import { buildPlan, renderJson, renderText, type Plan } from "./plan/render";
 import { PlanInputError, evaluate, knownStacks } from "./plan/run";
 
@@ -85,7 +86,9 @@ async function main(argv: string[]): Promise<number> {
       stack,
       ...(values.config !== undefined ? { configFile: values.config } : {}),
     });
-    const plan = buildPlan(evaluation, { showSecrets: values["show-secrets"] });
+    // Policies always judge the masked plan: a policy never sees a secret value.
+    const checked = await checkPlan(buildPlan(evaluation, { showSecrets: false }));
+    const plan = buildPlan(evaluation, { showSecrets: values["show-secrets"], ...checked });
     if (base !== undefined) {
       const diff = diffPlans(base, plan);
       process.stdout.write(

@@ -26,7 +26,7 @@ describe.each(["dev", "staging", "prod"])("npm run plan -- %s", (stack) => {
     expect(text.stdout).toContain(`homebrew-dev:talos:Secrets  hbd-${stack}-secrets`);
     expect(text.stdout).toContain("Resources by type:");
     expect(text.stdout).toContain("Outputs:");
-    expect(text.stdout).toMatch(/Policies: 0 mandatory and 0 advisory violations\n$/);
+    expect(text.stdout).toMatch(/Policies: 0 mandatory and \d+ advisory violations?\n$/);
   });
 
   it("prints JSON that follows the plan contract", () => {
@@ -38,6 +38,7 @@ describe.each(["dev", "staging", "prod"])("npm run plan -- %s", (stack) => {
       "resources",
       "outputs",
       "policies",
+      "policyPack",
       "summary",
     ]);
     expect(plan.project).toBe("homebrew-dev");
@@ -59,7 +60,9 @@ describe.each(["dev", "staging", "prod"])("npm run plan -- %s", (stack) => {
     expect(urns).toEqual([...urns].sort());
     expect(new Set(urns).size).toBe(urns.length);
     expect(plan.summary.resources).toBe(plan.resources.length);
-    expect(plan.policies).toEqual([]);
+    expect(plan.policies.filter((p: { level: string }) => p.level === "mandatory")).toEqual([]);
+    expect(plan.policyPack.name).toBe("homebrew-dev");
+    expect(plan.policyPack.policies.length).toBeGreaterThanOrEqual(25);
     const byType: Record<string, number> = {};
     for (const r of plan.resources) byType[r.type] = (byType[r.type] ?? 0) + 1;
     expect(plan.summary.byType).toEqual(byType);

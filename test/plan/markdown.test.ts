@@ -133,6 +133,7 @@ describe("diff rules", () => {
       resources,
       outputs: {},
       policies: [],
+      policyPack: { name: "homebrew-dev", policies: [] },
       summary: {
         resources: resources.length,
         components: 0,
@@ -169,6 +170,7 @@ describe("diff rules", () => {
         resources,
         outputs: {},
         policies: [],
+        policyPack: { name: "homebrew-dev", policies: [] },
         summary: {
           resources: n,
           components: 0,

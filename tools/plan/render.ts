@@ -39,6 +39,11 @@ export interface Plan {
   readonly resources: readonly PlanResource[];
   readonly outputs: Record<string, unknown>;
   readonly policies: readonly PolicyResult[];
+  /** The pack the plan ran, with every policy's level for this environment. */
+  readonly policyPack: {
+    readonly name: string;
+    readonly policies: readonly { readonly name: string; readonly enforcementLevel: PolicyLevel }[];
+  };
   readonly summary: {
     readonly resources: number;
     readonly components: number;
@@ -85,7 +90,11 @@ function providerUrn(ref: string): string {
 
 export function buildPlan(
   ev: Evaluation,
-  opts: { showSecrets: boolean; policies?: readonly PolicyResult[] },
+  opts: {
+    showSecrets: boolean;
+    policies?: readonly PolicyResult[];
+    policyPack?: Plan["policyPack"];
+  },
 ): Plan {
   const resources: PlanResource[] = ev.registrations
     .map((r) => ({
@@ -110,6 +119,7 @@ export function buildPlan(
     resources,
     outputs: displayValue(ev.outputs, opts.showSecrets) as Record<string, unknown>,
     policies,
+    policyPack: opts.policyPack ?? { name: "", policies: [] },
     summary: {
       resources: resources.length,
       components: resources.filter((r) => !isCustom(r)).length,
