@@ -27,6 +27,11 @@ export default tseslint.config(
     },
   },
   {
+    // The example service runs on Node.js.
+    files: ["apps/**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", URL: "readonly" } },
+  },
+  {
     // Scripts that GitHub Actions runs with require() (actions/github-script).
     files: ["**/*.cjs"],
     languageOptions: {

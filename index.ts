@@ -7,6 +7,8 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config";
+import { ContainerImage } from "./components/build/image";
+import { ServiceApp, appServiceUrl } from "./components/build/serviceApp";
 import { Edge, exposedNames } from "./components/edge";
 import type { ExposedService } from "./components/kubernetes/ingress";
 import { KubernetesPlatform, Tier } from "./components/kubernetes/platform";
@@ -47,9 +49,14 @@ const cloudflareProvider =
   config.edge !== undefined ? new cloudflare.Provider("cloudflare", {}) : undefined;
 
 // Every exposed service declares a hostname: it becomes a tunnel route (and a DNS name).
-const exposed: ExposedService[] = config.models
-  .filter((m) => m.hostname !== undefined)
-  .map((m) => ({ hostname: m.hostname!, service: modelServiceUrl(m, Tier.models) }));
+const exposed: ExposedService[] = [
+  ...config.models
+    .filter((m) => m.hostname !== undefined)
+    .map((m) => ({ hostname: m.hostname!, service: modelServiceUrl(m, Tier.models) })),
+  ...config.builds.images
+    .filter((i) => i.hostname !== undefined)
+    .map((i) => ({ hostname: i.hostname!, service: appServiceUrl(i.name, Tier.apps) })),
+];
 
 const platform = new KubernetesPlatform(
   "platform",
@@ -94,6 +101,42 @@ const modelServers = config.models.map(
     ),
 );
 
+// Our own services: built from source with a registry cache, deployed by digest.
+// SOURCE_REVISION (the commit being deployed) tags the images; "dev" for local runs.
+const revision = process.env["SOURCE_REVISION"] ?? "dev";
+const images = config.builds.images.map((spec) => {
+  const image = new ContainerImage(`image-${spec.name}`, {
+    name: spec.name,
+    registry: config.builds.registry!,
+    context: spec.context,
+    dockerfile: spec.dockerfile,
+    ...(spec.target !== undefined ? { target: spec.target } : {}),
+    platforms: spec.platforms,
+    revision,
+    buildOnPreview: config.builds.buildOnPreview,
+    ...(config.builds.registryUsername !== undefined && config.registryPassword !== undefined
+      ? {
+          registryAuth: {
+            username: config.builds.registryUsername,
+            password: pulumi.secret(config.registryPassword),
+          },
+        }
+      : {}),
+  });
+  new ServiceApp(
+    `app-${spec.name}`,
+    {
+      name: spec.name,
+      namespace: platform.namespaces[Tier.apps]!,
+      image: image.ref,
+      port: spec.port,
+      replicas: spec.replicas,
+    },
+    { providers: { kubernetes } },
+  );
+  return image;
+});
+
 export const environment = config.environment;
 export const stackName = stack;
 export const clusterName = cluster.name;
@@ -114,6 +157,9 @@ export const dnsNames = edge?.recordNames ?? [];
 export const namespaces = platform.namespaces;
 export const runtimeClasses = platform.runtimeClasses;
 export const ingressTarget = platform.ingressTarget;
+export const imageRefs = Object.fromEntries(
+  config.builds.images.map((spec, i) => [spec.name, images[i]!.ref]),
+);
 export const modelEndpoints = Object.fromEntries(
   config.models.map((m, i) => [m.name, modelServers[i]!.url]),
 );

@@ -320,6 +320,13 @@ export const BuildsSchema = z
       })
       .optional()
       .describe("Registry and namespace images are pushed to and cached in."),
+    registryUsername: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "User for pushing to the registry; the password is the secret homebrew-dev:registryPassword. @default - the Docker credentials of the machine running pulumi",
+      ),
     images: z
       .array(
         z.strictObject({
@@ -332,6 +339,16 @@ export const BuildsSchema = z
             .min(1)
             .default(["linux/amd64"])
             .describe("@default [linux/amd64]"),
+          port: z
+            .int()
+            .min(1024)
+            .max(65535)
+            .default(8080)
+            .describe("Port the service listens on (unprivileged). @default 8080"),
+          replicas: positiveInt.default(2).describe("Replicas of the service. @default 2"),
+          hostname: hostnameSchema
+            .optional()
+            .describe("Public name of the service. @default - not exposed"),
         }),
       )
       .default([]),
@@ -500,6 +517,13 @@ export const StackConfigSchema = z.strictObject({
     .describe(
       "Hugging Face token for gated models. Secret: `pulumi config set --secret homebrew-dev:huggingFaceToken`. @default - anonymous downloads",
     ),
+  registryPassword: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Password or token for pushing images. Secret: `pulumi config set --secret homebrew-dev:registryPassword`. @default - the Docker credentials of the machine running pulumi",
+    ),
   modelApiKey: z
     .string()
     .min(1)
@@ -510,7 +534,7 @@ export const StackConfigSchema = z.strictObject({
 });
 
 /** Keys that hold credentials: they must be set with `pulumi config set --secret`. */
-export const SECRET_CONFIG_KEYS = ["huggingFaceToken", "modelApiKey"] as const;
+export const SECRET_CONFIG_KEYS = ["huggingFaceToken", "modelApiKey", "registryPassword"] as const;
 
 /** The validated, defaulted configuration of one stack. */
 export type StackConfig = z.output<typeof StackConfigSchema>;

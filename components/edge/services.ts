@@ -11,7 +11,7 @@ export const TUNNEL_TARGET_STAND_IN = "tunnel.cfargotunnel.com";
  * there is nothing to point at and the names get no record.
  */
 export function exposedNames(
-  config: Pick<StackConfig, "platform" | "models" | "edge">,
+  config: Pick<StackConfig, "platform" | "models" | "edge"> & Partial<Pick<StackConfig, "builds">>,
   opts: { readonly tunnel?: boolean } = {},
 ): ExposedName[] {
   // Behind a Cloudflare Tunnel every name is a proxied CNAME to the tunnel; its id is only known
@@ -32,6 +32,17 @@ export function exposedNames(
       targetPath,
     });
   }
+  config.builds?.images.forEach((img, i) => {
+    if (img.hostname !== undefined) {
+      names.push({
+        hostname: img.hostname,
+        target,
+        kind,
+        path: ["builds", "images", i, "hostname"],
+        targetPath,
+      });
+    }
+  });
   config.models.forEach((m, i) => {
     if (m.hostname !== undefined) {
       names.push({

@@ -81,6 +81,14 @@ const computed: Record<string, Computed> = {
   },
 };
 
+computed["docker-build:index:Image"] = (type, name, inputs) => {
+  const imageDigest = `sha256:${digest(type, name, "digest").toString("hex")}`;
+  const tags = Array.isArray(inputs["tags"]) ? inputs["tags"] : [];
+  const first = typeof tags[0] === "string" ? tags[0] : name;
+  const repository = first.replace(/:[^:/]+$/, "");
+  return { digest: imageDigest, ref: `${repository}@${imageDigest}` };
+};
+
 /** Registers a type's computed outputs (for components that add provider types). */
 export function computedOutputs(type: string, name: string, inputs: Inputs): Inputs {
   return computed[type]?.(type, name, inputs) ?? {};
