@@ -9,6 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config";
 import { ContainerImage } from "./components/build/image";
 import { ServiceApp, appServiceUrl } from "./components/build/serviceApp";
+import { DataServices } from "./components/data/data";
+import { Observability, grafanaExposure } from "./components/observability/observability";
 import { Edge, exposedNames } from "./components/edge";
 import type { ExposedService } from "./components/kubernetes/ingress";
 import { KubernetesPlatform, Tier } from "./components/kubernetes/platform";
@@ -49,7 +51,9 @@ const cloudflareProvider =
   config.edge !== undefined ? new cloudflare.Provider("cloudflare", {}) : undefined;
 
 // Every exposed service declares a hostname: it becomes a tunnel route (and a DNS name).
+const grafana = grafanaExposure(config.platform, Tier.observability);
 const exposed: ExposedService[] = [
+  ...(grafana !== undefined ? [grafana] : []),
   ...config.models
     .filter((m) => m.hostname !== undefined)
     .map((m) => ({ hostname: m.hostname!, service: modelServiceUrl(m, Tier.models) })),
@@ -100,6 +104,34 @@ const modelServers = config.models.map(
       { providers: { kubernetes } },
     ),
 );
+
+// Metrics, alerts, dashboards and logs; the data services the applications use.
+if (config.platform.observability.enabled) {
+  new Observability(
+    "observability",
+    {
+      observability: config.platform.observability,
+      namespace: platform.namespaces[Tier.observability]!,
+      ...(platform.namespaces[Tier.models] !== undefined
+        ? { modelsNamespace: platform.namespaces[Tier.models] }
+        : {}),
+    },
+    { providers: { kubernetes } },
+  );
+}
+const dataNamespace = platform.namespaces[Tier.data];
+if (dataNamespace !== undefined) {
+  new DataServices(
+    "data",
+    {
+      platform: config.platform,
+      environment: config.environment,
+      namespace: Tier.data,
+      namespaceOutput: dataNamespace,
+    },
+    { providers: { kubernetes } },
+  );
+}
 
 // Our own services: built from source with a registry cache, deployed by digest.
 // SOURCE_REVISION (the commit being deployed) tags the images; "dev" for local runs.

@@ -243,12 +243,39 @@ export const PlatformSchema = z
         enabled: toggle("PostgreSQL", false),
         instances: positiveInt.default(1).describe("PostgreSQL instances. @default 1"),
         storageGiB: z.int().min(1).default(10).describe("Volume per instance in GiB. @default 10"),
+        backupVolumeSnapshotClass: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "VolumeSnapshotClass for daily volume-snapshot backups. @default - no scheduled backups",
+          ),
+        clients: z
+          .array(dnsLabel)
+          .default(["apps"])
+          .describe("Namespaces allowed to connect. @default [apps]"),
       })
-      .default({ enabled: false, instances: 1, storageGiB: 10 }),
+      .default({ enabled: false, instances: 1, storageGiB: 10, clients: ["apps"] }),
     redis: z
-      .strictObject({ enabled: toggle("Valkey (Redis-compatible)", false) })
-      .default({ enabled: false }),
-    rabbitmq: z.strictObject({ enabled: toggle("RabbitMQ", false) }).default({ enabled: false }),
+      .strictObject({
+        enabled: toggle("Valkey (Redis-compatible)", false),
+        storageGiB: z.int().min(1).default(5).describe("Volume in GiB. @default 5"),
+        clients: z
+          .array(dnsLabel)
+          .default(["apps"])
+          .describe("Namespaces allowed to connect. @default [apps]"),
+      })
+      .default({ enabled: false, storageGiB: 5, clients: ["apps"] }),
+    rabbitmq: z
+      .strictObject({
+        enabled: toggle("RabbitMQ", false),
+        storageGiB: z.int().min(1).default(5).describe("Volume in GiB. @default 5"),
+        clients: z
+          .array(dnsLabel)
+          .default(["apps"])
+          .describe("Namespaces allowed to connect. @default [apps]"),
+      })
+      .default({ enabled: false, storageGiB: 5, clients: ["apps"] }),
   })
   .describe("Platform services: ingress, observability and data services.");
 
@@ -503,9 +530,9 @@ export const StackConfigSchema = z.strictObject({
   platform: PlatformSchema.default({
     ingress: { enabled: true },
     observability: { enabled: true, retentionDays: 7, storageGiB: 20 },
-    postgres: { enabled: false, instances: 1, storageGiB: 10 },
-    redis: { enabled: false },
-    rabbitmq: { enabled: false },
+    postgres: { enabled: false, instances: 1, storageGiB: 10, clients: ["apps"] },
+    redis: { enabled: false, storageGiB: 5, clients: ["apps"] },
+    rabbitmq: { enabled: false, storageGiB: 5, clients: ["apps"] },
   }),
   models: z.array(ModelSchema).default([]).describe("Model-serving deployments. @default []"),
   builds: BuildsSchema.default({ buildOnPreview: false, images: [] }),

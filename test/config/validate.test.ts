@@ -87,9 +87,9 @@ describe("stack config validation", () => {
     expect(c.platform).toEqual({
       ingress: { enabled: true },
       observability: { enabled: true, retentionDays: 7, storageGiB: 20 },
-      postgres: { enabled: false, instances: 1, storageGiB: 10 },
-      redis: { enabled: false },
-      rabbitmq: { enabled: false },
+      postgres: { enabled: false, instances: 1, storageGiB: 10, clients: ["apps"] },
+      redis: { enabled: false, storageGiB: 5, clients: ["apps"] },
+      rabbitmq: { enabled: false, storageGiB: 5, clients: ["apps"] },
     });
     expect(c.models[0]).toMatchObject({ minReplicas: 1, maxReplicas: 1, cacheGiB: 20 });
     expect(c.builds).toEqual({ buildOnPreview: false, images: [] });

@@ -14,6 +14,25 @@ export function modelPath(type: string): { module: string; kind: string } | unde
   return { module, kind: m[2]! };
 }
 
+/** API groups of Kubernetes itself (custom resources are checked by their operators' CRDs). */
+const BUILT_IN_GROUPS = new Set([
+  "core",
+  "apps",
+  "batch",
+  "autoscaling",
+  "policy",
+  "networking.k8s.io",
+  "node.k8s.io",
+  "rbac.authorization.k8s.io",
+  "storage.k8s.io",
+  "scheduling.k8s.io",
+]);
+
+export function isBuiltIn(type: string): boolean {
+  const m = /^kubernetes:([^/]+)\//.exec(type);
+  return m !== null && BUILT_IN_GROUPS.has(m[1]!);
+}
+
 /** Validates an object against the Kubernetes schema; resolves to the validation error, if any. */
 export async function validateK8s(
   type: string,

@@ -9,7 +9,7 @@ import {
   NON_PUBLIC_RANGES,
 } from "../../components/kubernetes/baseline";
 import { hasStackTrace, REPO_ROOT, runPlanCli } from "../helpers/cli";
-import { baselineViolations, podSpecOf, validateK8s } from "../helpers/k8s";
+import { baselineViolations, isBuiltIn, podSpecOf, validateK8s } from "../helpers/k8s";
 
 interface Resource {
   urn: string;
@@ -95,10 +95,7 @@ describe("the Kubernetes platform in the prod plan", () => {
     expect(res.code).toBe(0);
     resources = JSON.parse(res.stdout).resources;
   });
-  const k8s = () =>
-    resources.filter(
-      (r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh"),
-    );
+  const k8s = () => resources.filter((r) => isBuiltIn(r.type));
 
   it("plans a RuntimeClass per declared runtime", () => {
     const classes = resources.filter((r) => r.type === "kubernetes:node.k8s.io/v1:RuntimeClass");
@@ -135,7 +132,10 @@ describe("the Kubernetes platform in the prod plan", () => {
   });
 
   it("installs the NVIDIA device plugin, pinned, only on GPU nodes", () => {
-    const plugin = resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release");
+    const plugin = resources.find(
+      (r) =>
+        r.type === "kubernetes:helm.sh/v3:Release" && r.inputs["chart"] === "nvidia-device-plugin",
+    );
     expect(plugin?.inputs).toMatchObject({
       chart: "nvidia-device-plugin",
       version: "0.17.1",

@@ -1,0 +1,292 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { StackConfig } from "../config";
+import { appLabels, containerSecurityContext, podSecurityContext } from "../kubernetes/podDefaults";
+
+export const CNPG_CHART = {
+  chart: "cloudnative-pg",
+  version: "0.27.0",
+  repo: "https://cloudnative-pg.github.io/charts",
+} as const;
+export const VALKEY_IMAGE = "valkey/valkey:8.1.4";
+export const RABBITMQ_IMAGE = "rabbitmq:4.1.4";
+
+export const PORTS = { postgres: 5432, valkey: 6379, rabbitmq: 5672 } as const;
+
+/**
+ * The NetworkPolicy that admits a data service's declared clients, on its port only. Together
+ * with the namespace's default-deny, nothing else reaches it.
+ */
+export function clientPolicy(
+  service: string,
+  namespace: string,
+  selector: Record<string, string>,
+  port: number,
+  clients: readonly string[],
+) {
+  return {
+    apiVersion: "networking.k8s.io/v1" as const,
+    kind: "NetworkPolicy" as const,
+    metadata: { name: `allow-clients-${service}`, namespace },
+    spec: {
+      podSelector: { matchLabels: selector },
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          from: [...clients].sort().map((ns) => ({
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+          })),
+          ports: [{ protocol: "TCP", port }],
+        },
+      ],
+    },
+  };
+}
+
+export interface DataServicesArgs {
+  readonly platform: StackConfig["platform"];
+  readonly environment: StackConfig["environment"];
+  /** The data namespace (from the platform); its name for policies. */
+  readonly namespace: string;
+  readonly namespaceOutput: pulumi.Input<string>;
+}
+
+/**
+ * PostgreSQL (CloudNativePG operator and a Cluster), Valkey and RabbitMQ, each switchable per
+ * environment; generated credentials as Secrets; volumes kept and protected in prod; network
+ * policies that admit only each service's declared clients.
+ */
+export class DataServices extends pulumi.ComponentResource {
+  constructor(name: string, args: DataServicesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("homebrew-dev:data:DataServices", name, {}, opts);
+    const p = args.platform;
+    const prod = args.environment === "prod";
+    // Stateful: protected in prod, and the volume claims outlive the StatefulSet.
+    const stateful = { parent: this, protect: prod };
+    const ns = args.namespaceOutput;
+    const policy = (key: string, manifest: ReturnType<typeof clientPolicy>) =>
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-netpol-${key}`,
+        { ...manifest, metadata: { ...manifest.metadata, namespace: ns } },
+        { parent: this },
+      );
+    const password = (key: string) =>
+      new random.RandomPassword(
+        `${name}-${key}-password`,
+        { length: 32, special: false },
+        { parent: this },
+      ).result;
+
+    if (p.postgres.enabled) {
+      const operator = new k8s.helm.v3.Release(
+        `${name}-cnpg`,
+        {
+          name: "cnpg",
+          chart: CNPG_CHART.chart,
+          version: CNPG_CHART.version,
+          repositoryOpts: { repo: CNPG_CHART.repo },
+          namespace: ns,
+        },
+        { parent: this },
+      );
+      const snapshots = p.postgres.backupVolumeSnapshotClass;
+      new k8s.apiextensions.CustomResource(
+        `${name}-postgres`,
+        {
+          apiVersion: "postgresql.cnpg.io/v1",
+          kind: "Cluster",
+          metadata: { name: "postgres", namespace: ns },
+          spec: {
+            instances: p.postgres.instances,
+            // The operator creates the `postgres-app` Secret with the application credentials.
+            bootstrap: { initdb: { database: "app", owner: "app" } },
+            storage: { size: `${p.postgres.storageGiB}Gi` },
+            enablePDB: true,
+            monitoring: { enablePodMonitor: true },
+            ...(snapshots !== undefined
+              ? { backup: { volumeSnapshot: { className: snapshots } } }
+              : {}),
+          },
+        },
+        { ...stateful, dependsOn: [operator] },
+      );
+      if (snapshots !== undefined) {
+        new k8s.apiextensions.CustomResource(
+          `${name}-postgres-backup`,
+          {
+            apiVersion: "postgresql.cnpg.io/v1",
+            kind: "ScheduledBackup",
+            metadata: { name: "postgres-daily", namespace: ns },
+            spec: {
+              schedule: "0 0 3 * * *",
+              method: "volumeSnapshot",
+              cluster: { name: "postgres" },
+            },
+          },
+          { parent: this, dependsOn: [operator] },
+        );
+      }
+      policy(
+        "postgres",
+        clientPolicy(
+          "postgres",
+          args.namespace,
+          { "cnpg.io/cluster": "postgres" },
+          PORTS.postgres,
+          p.postgres.clients,
+        ),
+      );
+    }
+
+    const statefulService = (
+      key: "valkey" | "rabbitmq",
+      spec: {
+        image: string;
+        port: number;
+        storageGiB: number;
+        clients: readonly string[];
+        uid: number;
+        env: (secret: k8s.core.v1.Secret) => k8s.types.input.core.v1.EnvVar[];
+        args?: string[];
+        probe: k8s.types.input.core.v1.Probe;
+        /** The image writes below its own directories at start-up. */
+        writableRoot?: boolean;
+        dataPath: string;
+        secretData: Record<string, pulumi.Input<string>>;
+      },
+    ) => {
+      const { labels, selector } = appLabels({ name: key, instance: key, component: "data" });
+      const secret = new k8s.core.v1.Secret(
+        `${name}-${key}-credentials`,
+        {
+          metadata: { name: `${key}-credentials`, namespace: ns, labels },
+          type: "Opaque",
+          stringData: pulumi.secret(spec.secretData),
+        },
+        { parent: this },
+      );
+      new k8s.core.v1.Service(
+        `${name}-${key}-service`,
+        {
+          metadata: { name: key, namespace: ns, labels },
+          spec: { selector, ports: [{ name: key, port: spec.port, targetPort: key }] },
+        },
+        { parent: this },
+      );
+      new k8s.apps.v1.StatefulSet(
+        `${name}-${key}`,
+        {
+          metadata: { name: key, namespace: ns, labels },
+          spec: {
+            serviceName: key,
+            replicas: 1,
+            selector: { matchLabels: selector },
+            persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+            template: {
+              metadata: { labels },
+              spec: {
+                automountServiceAccountToken: false,
+                securityContext: podSecurityContext({
+                  runAsUser: spec.uid,
+                  runAsGroup: spec.uid,
+                  fsGroup: spec.uid,
+                }),
+                containers: [
+                  {
+                    name: key,
+                    image: spec.image,
+                    ...(spec.args ? { args: spec.args } : {}),
+                    env: spec.env(secret),
+                    ports: [{ name: key, containerPort: spec.port }],
+                    readinessProbe: spec.probe,
+                    livenessProbe: { ...spec.probe, periodSeconds: 20, failureThreshold: 6 },
+                    resources: {
+                      requests: { cpu: "100m", memory: "256Mi" },
+                      limits: { memory: "1Gi" },
+                    },
+                    volumeMounts: [
+                      { name: "data", mountPath: spec.dataPath },
+                      { name: "tmp", mountPath: "/tmp" },
+                    ],
+                    securityContext: containerSecurityContext({
+                      readOnlyRootFilesystem: !(spec.writableRoot ?? false),
+                    }),
+                  },
+                ],
+                volumes: [{ name: "tmp", emptyDir: {} }],
+              },
+            },
+            volumeClaimTemplates: [
+              {
+                metadata: { name: "data" },
+                spec: {
+                  accessModes: ["ReadWriteOnce"],
+                  resources: { requests: { storage: `${spec.storageGiB}Gi` } },
+                },
+              },
+            ],
+          },
+        },
+        stateful,
+      );
+      policy(key, clientPolicy(key, args.namespace, selector, spec.port, spec.clients));
+    };
+
+    if (p.redis.enabled) {
+      statefulService("valkey", {
+        image: VALKEY_IMAGE,
+        port: PORTS.valkey,
+        storageGiB: p.redis.storageGiB,
+        clients: p.redis.clients,
+        uid: 999,
+        dataPath: "/data",
+        secretData: { password: password("valkey") },
+        env: (s) => [
+          {
+            name: "VALKEY_PASSWORD",
+            valueFrom: { secretKeyRef: { name: s.metadata.name, key: "password" } },
+          },
+        ],
+        args: [
+          "valkey-server",
+          "--requirepass",
+          "$(VALKEY_PASSWORD)",
+          "--appendonly",
+          "yes",
+          "--dir",
+          "/data",
+        ],
+        probe: { tcpSocket: { port: "valkey" }, periodSeconds: 10 },
+      });
+    }
+    if (p.rabbitmq.enabled) {
+      statefulService("rabbitmq", {
+        image: RABBITMQ_IMAGE,
+        port: PORTS.rabbitmq,
+        storageGiB: p.rabbitmq.storageGiB,
+        clients: p.rabbitmq.clients,
+        uid: 999,
+        dataPath: "/var/lib/rabbitmq",
+        secretData: {
+          username: "app",
+          password: password("rabbitmq"),
+        },
+        env: (s) => [
+          {
+            name: "RABBITMQ_DEFAULT_USER",
+            valueFrom: { secretKeyRef: { name: s.metadata.name, key: "username" } },
+          },
+          {
+            name: "RABBITMQ_DEFAULT_PASS",
+            valueFrom: { secretKeyRef: { name: s.metadata.name, key: "password" } },
+          },
+        ],
+        probe: { tcpSocket: { port: "rabbitmq" }, periodSeconds: 10 },
+        // The entrypoint writes its configuration below /etc/rabbitmq.
+        writableRoot: true,
+      });
+    }
+    this.registerOutputs({});
+  }
+}

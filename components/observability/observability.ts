@@ -1,0 +1,266 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config";
+import type { ExposedService } from "../kubernetes/ingress";
+
+/** Pinned charts. */
+export const CHARTS = {
+  kubePrometheusStack: {
+    chart: "kube-prometheus-stack",
+    version: "78.2.1",
+    repo: "https://prometheus-community.github.io/helm-charts",
+  },
+  loki: { chart: "loki", version: "6.30.1", repo: "https://grafana.github.io/helm-charts" },
+  alloy: { chart: "alloy", version: "0.12.0", repo: "https://grafana.github.io/helm-charts" },
+} as const;
+
+/** Helm release name of the monitoring stack; its Grafana Service is `<release>-grafana`. */
+export const MONITORING_RELEASE = "monitoring";
+
+/** The Grafana route through the ingress, when the stack names a hostname. */
+export function grafanaExposure(
+  platform: StackConfig["platform"],
+  namespace: string,
+): ExposedService | undefined {
+  const o = platform.observability;
+  if (!o.enabled || o.grafanaHostname === undefined) return undefined;
+  return {
+    hostname: o.grafanaHostname,
+    service: `http://${MONITORING_RELEASE}-grafana.${namespace}.svc.cluster.local:80`,
+  };
+}
+
+/** Chart values of kube-prometheus-stack for a stack: retention, storage, what is scraped. */
+export function monitoringValues(o: StackConfig["platform"]["observability"]) {
+  return {
+    // node-exporter needs the host's network, PID namespace and filesystem, which Pod Security
+    // baseline forbids in this namespace; kubelet and cAdvisor metrics cover nodes and pods.
+    nodeExporter: { enabled: false },
+    prometheus: {
+      prometheusSpec: {
+        retention: `${o.retentionDays}d`,
+        // Pick up the PodMonitors and rules of every namespace, not only the chart's own.
+        podMonitorSelectorNilUsesHelmValues: false,
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        ruleSelectorNilUsesHelmValues: false,
+        storageSpec: {
+          volumeClaimTemplate: {
+            spec: {
+              accessModes: ["ReadWriteOnce"],
+              resources: { requests: { storage: `${o.storageGiB}Gi` } },
+            },
+          },
+        },
+      },
+    },
+    alertmanager: {
+      alertmanagerSpec: {
+        storage: {
+          volumeClaimTemplate: {
+            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "2Gi" } } },
+          },
+        },
+      },
+    },
+    grafana: { persistence: { enabled: true, size: "5Gi" }, ingress: { enabled: false } },
+  };
+}
+
+/** Loki as a single binary with filesystem storage and retention. */
+export function lokiValues(o: StackConfig["platform"]["observability"]) {
+  return {
+    deploymentMode: "SingleBinary",
+    loki: {
+      auth_enabled: false,
+      commonConfig: { replication_factor: 1 },
+      storage: { type: "filesystem" },
+      schemaConfig: {
+        configs: [
+          {
+            from: "2024-01-01",
+            store: "tsdb",
+            object_store: "filesystem",
+            schema: "v13",
+            index: { prefix: "index_", period: "24h" },
+          },
+        ],
+      },
+      limits_config: { retention_period: `${o.retentionDays * 24}h` },
+      compactor: { retention_enabled: true, delete_request_store: "filesystem" },
+    },
+    singleBinary: { replicas: 1, persistence: { size: `${o.storageGiB}Gi` } },
+    read: { replicas: 0 },
+    write: { replicas: 0 },
+    backend: { replicas: 0 },
+    chunksCache: { enabled: false },
+    resultsCache: { enabled: false },
+  };
+}
+
+/** Alert rules that matter for this platform. */
+export function alertRules() {
+  return [
+    {
+      name: "homebrew-dev.nodes",
+      rules: [
+        {
+          alert: "NodeNotReady",
+          expr: 'kube_node_status_condition{condition="Ready",status="true"} == 0',
+          for: "10m",
+          labels: { severity: "critical" },
+          annotations: { summary: "Node {{ $labels.node }} has not been Ready for 10 minutes." },
+        },
+        {
+          alert: "VolumeFillingUp",
+          expr: "predict_linear(kubelet_volume_stats_available_bytes[6h], 24 * 3600) < 0",
+          for: "30m",
+          labels: { severity: "warning" },
+          annotations: {
+            summary: "Volume {{ $labels.persistentvolumeclaim }} fills up within a day.",
+          },
+        },
+      ],
+    },
+    {
+      name: "homebrew-dev.gpu",
+      rules: [
+        {
+          alert: "GpuMemoryHigh",
+          expr: "DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) > 0.95",
+          for: "15m",
+          labels: { severity: "warning" },
+          annotations: {
+            summary: "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} uses over 95% of its memory.",
+          },
+        },
+      ],
+    },
+    {
+      name: "homebrew-dev.models",
+      rules: [
+        {
+          alert: "ModelServerErrors",
+          expr: 'sum by (model_name) (rate(vllm:request_success_total{finished_reason="abort"}[5m])) / sum by (model_name) (rate(vllm:request_success_total[5m])) > 0.05',
+          for: "10m",
+          labels: { severity: "warning" },
+          annotations: { summary: "More than 5% of requests to {{ $labels.model_name }} fail." },
+        },
+        {
+          alert: "ModelServerSlow",
+          expr: "histogram_quantile(0.95, sum by (le, model_name) (rate(vllm:e2e_request_latency_seconds_bucket[5m]))) > 30",
+          for: "15m",
+          labels: { severity: "warning" },
+          annotations: { summary: "p95 latency of {{ $labels.model_name }} is over 30 s." },
+        },
+      ],
+    },
+    {
+      name: "homebrew-dev.certificates",
+      rules: [
+        {
+          alert: "ClientCertificateExpiring",
+          expr: "apiserver_client_certificate_expiration_seconds_count > 0 and histogram_quantile(0.01, sum by (le) (rate(apiserver_client_certificate_expiration_seconds_bucket[5m]))) < 7 * 24 * 3600",
+          for: "1h",
+          labels: { severity: "warning" },
+          annotations: {
+            summary: "Client certificates used against the API expire within a week.",
+          },
+        },
+      ],
+    },
+  ];
+}
+
+export interface ObservabilityArgs {
+  readonly observability: StackConfig["platform"]["observability"];
+  /** The observability namespace (from the platform). */
+  readonly namespace: pulumi.Input<string>;
+  /** Namespace of the model servers, scraped by a PodMonitor. */
+  readonly modelsNamespace?: pulumi.Input<string>;
+}
+
+/**
+ * Metrics, alerts, dashboards and logs: kube-prometheus-stack (Prometheus, Alertmanager, Grafana)
+ * and Loki in the observability namespace, the Alloy log agent in kube-system (it reads the
+ * nodes' pod logs through a hostPath), a PodMonitor for the model servers and the alert rules.
+ */
+export class Observability extends pulumi.ComponentResource {
+  constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("homebrew-dev:observability:Observability", name, {}, opts);
+    const o = args.observability;
+    const parent = { parent: this };
+    const release = (
+      key: string,
+      chart: { chart: string; version: string; repo: string },
+      namespace: pulumi.Input<string>,
+      values: object,
+      releaseName?: string,
+    ) =>
+      new k8s.helm.v3.Release(
+        `${name}-${key}`,
+        {
+          ...(releaseName !== undefined ? { name: releaseName } : {}),
+          chart: chart.chart,
+          version: chart.version,
+          repositoryOpts: { repo: chart.repo },
+          namespace,
+          values,
+        },
+        parent,
+      );
+    const monitoring = release(
+      "monitoring",
+      CHARTS.kubePrometheusStack,
+      args.namespace,
+      monitoringValues(o),
+      MONITORING_RELEASE,
+    );
+    const loki = release("loki", CHARTS.loki, args.namespace, lokiValues(o), "loki");
+    release("log-agent", CHARTS.alloy, "kube-system", {
+      alloy: {
+        configMap: {
+          content: pulumi.interpolate`discovery.kubernetes "pods" {
+  role = "pod"
+}
+loki.source.kubernetes "pods" {
+  targets    = discovery.kubernetes.pods.targets
+  forward_to = [loki.write.default.receiver]
+}
+loki.write "default" {
+  endpoint {
+    url = "http://loki.${args.namespace}.svc.cluster.local:3100/loki/api/v1/push"
+  }
+}
+`,
+        },
+      },
+    });
+    const crOpts = { parent: this, dependsOn: [monitoring, loki] };
+    if (args.modelsNamespace !== undefined) {
+      new k8s.apiextensions.CustomResource(
+        `${name}-model-servers`,
+        {
+          apiVersion: "monitoring.coreos.com/v1",
+          kind: "PodMonitor",
+          metadata: { name: "model-servers", namespace: args.modelsNamespace },
+          spec: {
+            selector: { matchLabels: { "app.kubernetes.io/component": "model-server" } },
+            podMetricsEndpoints: [{ port: "http", path: "/metrics", interval: "30s" }],
+          },
+        },
+        crOpts,
+      );
+    }
+    new k8s.apiextensions.CustomResource(
+      `${name}-alerts`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: { name: "homebrew-dev", namespace: args.namespace },
+        spec: { groups: alertRules() },
+      },
+      crOpts,
+    );
+    this.registerOutputs({});
+  }
+}
