@@ -327,11 +327,28 @@ export function rendezvousScore(node: string, host: string): string {
   return createHash("sha256").update(`${node}\0${host}`).digest("hex").slice(0, 16);
 }
 
-/** Better host first: the highest rendezvous score for this node, then the lowest name. */
-function compareHosts(a: HostState, b: HostState, request: PlacementRequest): number {
-  const sa = rendezvousScore(request.name, a.name);
-  const sb = rendezvousScore(request.name, b.name);
-  return sa < sb ? 1 : sa > sb ? -1 : compareNames(a.name, b.name);
+/**
+ * The preferred host for a node: the highest rendezvous score, then the lowest name. Each host is
+ * scored once (a linear scan, not a sort that would hash every comparison).
+ */
+function preferredHost(
+  hosts: readonly HostState[],
+  request: PlacementRequest,
+): HostState | undefined {
+  let best: HostState | undefined;
+  let bestScore = "";
+  for (const host of hosts) {
+    const score = rendezvousScore(request.name, host.name);
+    if (
+      best === undefined ||
+      score > bestScore ||
+      (score === bestScore && compareNames(host.name, best.name) < 0)
+    ) {
+      best = host;
+      bestScore = score;
+    }
+  }
+  return best;
 }
 
 const resources = [
@@ -450,7 +467,7 @@ export function placeVms(
     const { request } = item;
     const candidates = candidatesOf(request);
     const feasible = candidates.filter((s) => allowsRole(s, request) && fitsResources(s, request));
-    const best = feasible.sort((a, b) => compareHosts(a, b, request))[0];
+    const best = preferredHost(feasible, request);
     if (best === undefined) {
       // Not placed, so it takes no room: later nodes are judged on the room really left, and
       // one error names every node that does not fit, not just the first.
