@@ -10,11 +10,14 @@ export interface CliResult {
 }
 
 /** Runs `npm run plan -- <args>` the way a user does, without npm's own output. */
-export function runPlanCli(args: readonly string[]): CliResult {
+export function runPlanCli(
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): CliResult {
   const res = spawnSync(
     process.execPath,
     ["--import", "tsx", path.join(REPO_ROOT, "tools", "plan.ts"), ...args],
-    { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } },
+    { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...env } },
   );
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }

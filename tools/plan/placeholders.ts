@@ -94,6 +94,11 @@ export function computedOutputs(type: string, name: string, inputs: Inputs): Inp
   return computed[type]?.(type, name, inputs) ?? {};
 }
 
+/** Whether a resource type has placeholders for computed outputs (else its state is its inputs). */
+export function hasComputedOutputs(type: string): boolean {
+  return Object.hasOwn(computed, type);
+}
+
 /** The mock resource factory: inputs echo back, computed outputs are placeholders. */
 export function newResource(args: MockResourceArgs): { id: string; state: Inputs } {
   const inputs = (args.inputs ?? {}) as Inputs;

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { getStore, waitForRPCs } from "./internals";
+import { getStore, waitForRPCs, withoutLeakDetection } from "./internals";
 import * as YAML from "yaml";
 import { RecordingMonitor, type Registration } from "./monitor";
-import { call, newResource } from "./placeholders";
+import { call, hasComputedOutputs, newResource } from "./placeholders";
 
 export const PROJECT = "homebrew-dev";
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -32,6 +32,12 @@ export interface EvaluateOptions {
   readonly configFile?: string;
   /** Loads the program; @default - requires the repository's index.ts */
   readonly program?: () => unknown;
+  /**
+   * Answer registrations of types without computed outputs with their own inputs, skipping the
+   * mock's serialization round trip (the answer is the same; tests compare both).
+   * @default true, unless HOMEBREW_PLAN_MOCK_ROUND_TRIP=1
+   */
+  readonly echoInputs?: boolean;
 }
 
 const STACK_FILE_KEYS = new Set([
@@ -154,7 +160,14 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
   }
   const { config, secretKeys } = readStackFile(file);
 
-  const monitor = new RecordingMonitor({ newResource, call }, PROJECT, opts.stack);
+  const monitor = new RecordingMonitor(
+    { newResource, call },
+    PROJECT,
+    opts.stack,
+    (opts.echoInputs ?? process.env["HOMEBREW_PLAN_MOCK_ROUND_TRIP"] !== "1")
+      ? (type) => !hasComputedOutputs(type)
+      : () => false,
+  );
   await pulumi.runtime.setMocks({ newResource, call }, PROJECT, opts.stack, false);
   const store = getStore();
   store.settings.monitor = monitor;
@@ -165,15 +178,20 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
   const asyncErrors: unknown[] = [];
   // The SDK records a stack trace for every promise it creates (to report leaks), and with
   // source maps on, formatting those traces is most of a plan's time. The plan never prints a
-  // stack trace, so it captures none unless HOMEBREW_PLAN_STACK_TRACES=1 asks for them.
+  // stack trace, so it captures none unless HOMEBREW_PLAN_STACK_TRACES=1 asks for them (which
+  // also keeps the SDK's promise leak detector on).
   const stackTraceLimit = Error.stackTraceLimit;
   const keepTraces = process.env["HOMEBREW_PLAN_STACK_TRACES"] === "1";
   const sourceMaps = process.sourceMapsEnabled;
+  // The SDK also records each resource's source position: a full stack trace per resource,
+  // parsed line by line and turned into file URLs, which grows with the depth of the component
+  // tree. The engine shows it in error messages; the plan never uses it.
+  const resourceClass = pulumi.Resource as unknown as { stackTrace: (skip: number) => unknown[] };
+  const stackTrace = resourceClass.stackTrace;
   if (!keepTraces) {
     Error.stackTraceLimit = 0;
-    // The SDK also records each resource's source position from a stack trace; without source
-    // maps that costs next to nothing (the TypeScript loader turns them on).
     process.setSourceMapsEnabled(false);
+    resourceClass.stackTrace = () => [];
   }
   const onRejection = (err: unknown) => asyncErrors.push(err);
   process.on("unhandledRejection", onRejection);
@@ -184,12 +202,15 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is CommonJS, as under `pulumi up`.
         return require(path.join(REPO_ROOT, "index.ts")) as unknown;
       });
-    await pulumi.runtime.runInPulumiStack(async () => {
-      const exported = (await program()) as Record<string, unknown> | undefined;
-      if (exported === undefined || exported === null) return undefined;
-      return Object.fromEntries(Object.entries(exported).filter(([k]) => k !== "__esModule"));
-    });
-    await waitForRPCs();
+    const run = async () => {
+      await pulumi.runtime.runInPulumiStack(async () => {
+        const exported = (await program()) as Record<string, unknown> | undefined;
+        if (exported === undefined || exported === null) return undefined;
+        return Object.fromEntries(Object.entries(exported).filter(([k]) => k !== "__esModule"));
+      });
+      await waitForRPCs();
+    };
+    await (keepTraces ? run() : withoutLeakDetection(run));
   } catch (err) {
     asyncErrors.unshift(err);
   } finally {
@@ -198,7 +219,10 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
     for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
     process.off("unhandledRejection", onRejection);
     Error.stackTraceLimit = stackTraceLimit;
-    if (!keepTraces) process.setSourceMapsEnabled(sourceMaps);
+    if (!keepTraces) {
+      process.setSourceMapsEnabled(sourceMaps);
+      resourceClass.stackTrace = stackTrace;
+    }
   }
   if (asyncErrors.length > 0) {
     const messages = [...new Set(asyncErrors.map(errorMessage))];
