@@ -37,6 +37,8 @@ const talos = new TalosCluster(
     proxmox: config.proxmox,
     // Losing the secrets bundle means rebuilding the cluster: protected in production.
     protectSecrets: config.environment === "prod",
+    // metrics-server verifies the kubelets' serving certificates: they must come from the CA.
+    kubeletServingCertificates: config.platform.metricsServer.enabled,
   },
   { providers: { proxmoxve: proxmox } },
 );

@@ -238,6 +238,14 @@ export const PlatformSchema = z
           .describe("Public name of Grafana. @default - not exposed"),
       })
       .default({ enabled: true, retentionDays: 7, storageGiB: 20 }),
+    metricsServer: z
+      .strictObject({
+        enabled: toggle(
+          "metrics-server (the resource metrics API that autoscalers read) and the approver of kubelet serving certificates it verifies kubelets with",
+          true,
+        ),
+      })
+      .default({ enabled: true }),
     postgres: z
       .strictObject({
         enabled: toggle("PostgreSQL", false),
@@ -277,7 +285,7 @@ export const PlatformSchema = z
       })
       .default({ enabled: false, storageGiB: 5, clients: ["apps"] }),
   })
-  .describe("Platform services: ingress, observability and data services.");
+  .describe("Platform services: ingress, observability, metrics-server and data services.");
 
 // ---------------------------------------------------------------------------------------------
 // Models
@@ -530,6 +538,7 @@ export const StackConfigSchema = z.strictObject({
   platform: PlatformSchema.default({
     ingress: { enabled: true },
     observability: { enabled: true, retentionDays: 7, storageGiB: 20 },
+    metricsServer: { enabled: true },
     postgres: { enabled: false, instances: 1, storageGiB: 10, clients: ["apps"] },
     redis: { enabled: false, storageGiB: 5, clients: ["apps"] },
     rabbitmq: { enabled: false, storageGiB: 5, clients: ["apps"] },

@@ -13,6 +13,25 @@ export const NVIDIA_DEVICE_PLUGIN_CHART = {
   repo: "https://nvidia.github.io/k8s-device-plugin",
 } as const;
 
+/** The pinned metrics-server chart (the `metrics.k8s.io` API that autoscalers read). */
+export const METRICS_SERVER_CHART = {
+  chart: "metrics-server",
+  version: "3.13.0",
+  repo: "https://kubernetes-sigs.github.io/metrics-server/",
+} as const;
+
+/**
+ * The approver of kubelet serving certificates, pinned to a release tag (the project publishes
+ * manifests, no chart). It approves `kubernetes.io/kubelet-serving` CSRs after checking that they
+ * name the node that sent them, so kubelets serve certificates from the cluster CA and
+ * metrics-server can verify them instead of skipping TLS verification.
+ */
+export const KUBELET_SERVING_CERT_APPROVER = {
+  version: "v0.11.0",
+  manifest:
+    "https://raw.githubusercontent.com/alex1989hu/kubelet-serving-cert-approver/v0.11.0/deploy/standalone-install.yaml",
+} as const;
+
 /** Namespace names of the tiers. */
 export const Tier = {
   ingress: "ingress",
@@ -76,7 +95,8 @@ export interface KubernetesPlatformArgs {
 
 /**
  * The cluster as a platform: RuntimeClasses from the pools' runtimes, the NVIDIA device plugin
- * where a pool offers GPUs, the zero-trust baseline, and the ingress.
+ * where a pool offers GPUs, metrics-server with the kubelet serving-certificate approver, the
+ * zero-trust baseline, and the ingress.
  */
 export class KubernetesPlatform extends pulumi.ComponentResource {
   public readonly namespaces: Readonly<Record<string, pulumi.Output<string>>>;
@@ -120,6 +140,30 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
           },
         },
         parent,
+      );
+    }
+
+    if (args.config.platform.metricsServer.enabled) {
+      const approver = new k8s.yaml.v2.ConfigFile(
+        `${name}-kubelet-serving-cert-approver`,
+        { file: KUBELET_SERVING_CERT_APPROVER.manifest },
+        parent,
+      );
+      // kube-system, like every cluster add-on the API server aggregates. The chart's defaults
+      // verify the kubelets' certificates (no --kubelet-insecure-tls), hence the approver.
+      new k8s.helm.v3.Release(
+        `${name}-metrics-server`,
+        {
+          chart: METRICS_SERVER_CHART.chart,
+          version: METRICS_SERVER_CHART.version,
+          repositoryOpts: { repo: METRICS_SERVER_CHART.repo },
+          namespace: "kube-system",
+          values: {
+            replicas: 1,
+            resources: { requests: { cpu: "100m", memory: "200Mi" } },
+          },
+        },
+        { parent: this, dependsOn: [approver] },
       );
     }
 

@@ -46,6 +46,13 @@ export interface TalosClusterArgs {
    * @default 8760 (one year)
    */
   readonly adminCertValidityHours?: number;
+  /**
+   * Kubelets request their serving certificates from the cluster CA (`rotate-server-certificates`),
+   * so that metrics-server can verify them. Needs an approver of kubelet-serving CSRs in the
+   * cluster; until one approves, `kubectl logs` and `exec` cannot reach the kubelets.
+   * @default false
+   */
+  readonly kubeletServingCertificates?: boolean;
 }
 
 /** One node of the cluster with everything the renderer and the VM need. */
@@ -151,6 +158,7 @@ export function machineConfigInput(
   cluster: StackConfig["cluster"],
   installerImage: string,
   secrets: TalosSecretsBundle,
+  options: { readonly kubeletServingCertificates?: boolean } = {},
 ): MachineConfigInput {
   const runtime = runtimeNodeSettings(node.features);
   const prefix = cluster.network.subnet.split("/")[1];
@@ -170,6 +178,9 @@ export function machineConfigInput(
     nodeTaints: node.taints,
     kernelModules: runtime.kernelModules,
     sysctls: runtime.sysctls,
+    ...(options.kubeletServingCertificates === true
+      ? { kubeletExtraArgs: { "rotate-server-certificates": "true" } }
+      : {}),
   };
 }
 
@@ -311,7 +322,11 @@ export class TalosCluster extends pulumi.ComponentResource {
       const image = images.get(featureKey(node.features))!;
       const config = pulumi.secret(
         secrets.bundle.apply((bundle) =>
-          renderMachineConfigYaml(machineConfigInput(node, cluster, image.installerImage, bundle)),
+          renderMachineConfigYaml(
+            machineConfigInput(node, cluster, image.installerImage, bundle, {
+              kubeletServingCertificates: args.kubeletServingCertificates ?? false,
+            }),
+          ),
         ),
       );
       configs.set(node.name, config);

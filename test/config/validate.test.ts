@@ -87,6 +87,7 @@ describe("stack config validation", () => {
     expect(c.platform).toEqual({
       ingress: { enabled: true },
       observability: { enabled: true, retentionDays: 7, storageGiB: 20 },
+      metricsServer: { enabled: true },
       postgres: { enabled: false, instances: 1, storageGiB: 10, clients: ["apps"] },
       redis: { enabled: false, storageGiB: 5, clients: ["apps"] },
       rabbitmq: { enabled: false, storageGiB: 5, clients: ["apps"] },
@@ -457,6 +458,14 @@ describe("stack config validation", () => {
     raw["builds"] = { images: [{ name: "api", context: "apps/api" }] };
     expect(problems(raw)).toEqual([
       "homebrew-dev:builds.registry: required when builds.images is not empty (images are pushed and cached there)",
+    ]);
+  });
+
+  it("refuses a metrics-server switch that is not a boolean", () => {
+    const raw = base();
+    raw["platform"] = { metricsServer: { enabled: "yes" } };
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:platform.metricsServer.enabled: expected a boolean (got "yes")',
     ]);
   });
 

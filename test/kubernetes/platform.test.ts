@@ -15,6 +15,7 @@ interface Resource {
   urn: string;
   type: string;
   name: string;
+  dependsOn: string[];
   inputs: Record<string, any>;
 }
 
@@ -202,5 +203,56 @@ describe("a workload asking for a runtime no pool offers", () => {
         '  - homebrew-dev:models[0].runtime: model "qwen-small" asks for the kata runtime, but no worker pool offers it (offered: gvisor)\n',
     );
     expect(hasStackTrace(res.stderr)).toBe(false);
+  });
+});
+
+describe("metrics-server and kubelet serving certificates", () => {
+  const machineConfigs = (resources: Resource[]) =>
+    resources
+      .filter((r) => r.type === "proxmoxve:index/fileLegacy:FileLegacy")
+      .map((r) => YAML.parseAllDocuments(r.inputs["sourceRaw"].data).map((d) => d.toJS()));
+
+  it("prod installs pinned metrics-server after the approver, and kubelets rotate serving certs", () => {
+    const res = runPlanCli(["prod", "--json", "--show-secrets"]);
+    expect(res.code).toBe(0);
+    const resources: Resource[] = JSON.parse(res.stdout).resources;
+    const approver = resources.filter((r) => r.type === "kubernetes:yaml/v2:ConfigFile");
+    expect(approver).toHaveLength(1);
+    expect(approver[0]!.inputs["file"]).toBe(
+      "https://raw.githubusercontent.com/alex1989hu/kubelet-serving-cert-approver/v0.11.0/deploy/standalone-install.yaml",
+    );
+    const release = resources.find((r) => r.name === "platform-metrics-server");
+    expect(release?.type).toBe("kubernetes:helm.sh/v3:Release");
+    expect(release?.inputs).toMatchObject({
+      chart: "metrics-server",
+      version: "3.13.0",
+      namespace: "kube-system",
+      repositoryOpts: { repo: "https://kubernetes-sigs.github.io/metrics-server/" },
+    });
+    expect(release?.dependsOn).toEqual([approver[0]!.urn]);
+    // The kubelets' certificates are verified, never skipped.
+    expect(JSON.stringify(release?.inputs)).not.toContain("insecure");
+
+    const configs = machineConfigs(resources);
+    expect(configs).toHaveLength(resources.filter((r) => r.type.endsWith("VmLegacy")).length);
+    for (const docs of configs) {
+      expect(docs[0].machine.kubelet.extraArgs).toEqual({ "rotate-server-certificates": "true" });
+    }
+  });
+
+  it("switched off, neither metrics-server, the approver nor the kubelet flag is planned", () => {
+    const doc = YAML.parseDocument(
+      readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.dev.yaml"), "utf8"),
+    );
+    doc.setIn(["config", "homebrew-dev:platform", "metricsServer"], { enabled: false });
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "metrics-")), "dev.yaml");
+    writeFileSync(file, doc.toString());
+    const res = runPlanCli(["dev", "--config", file, "--json", "--show-secrets"]);
+    expect(res.code).toBe(0);
+    const resources: Resource[] = JSON.parse(res.stdout).resources;
+    expect(resources.filter((r) => /metrics-server|approver/.test(r.name))).toEqual([]);
+    for (const docs of machineConfigs(resources)) {
+      expect(docs[0].machine.kubelet.extraArgs).toBeUndefined();
+    }
   });
 });

@@ -272,6 +272,24 @@ describe("machine configs of a planned cluster", () => {
     },
   );
 
+  it("with kubelet serving certificates, every node's config asks for them and passes the schema", () => {
+    for (const node of planNodes(config.cluster)) {
+      const docs = renderMachineConfig(
+        machineConfigInput(
+          node,
+          config.cluster,
+          "factory.talos.dev/nocloud-installer/x:v1.13.9",
+          bundle,
+          {
+            kubeletServingCertificates: true,
+          },
+        ),
+      );
+      for (const doc of docs) expect(validateTalosConfig(doc)).toEqual([]);
+      expect(docs[0].machine.kubelet?.extraArgs).toEqual({ "rotate-server-certificates": "true" });
+    }
+  });
+
   it("fails with the node and the short resource when placement is impossible", () => {
     const tight = parseStackConfig({
       ...structuredClone(config),
