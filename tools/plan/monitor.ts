@@ -32,7 +32,8 @@ export interface Invocation {
 /**
  * The SDK's mock monitor, also recording what the mock API leaves out (parent, dependencies,
  * provider reference, protect, replacement options) and the serialized inputs and stack outputs,
- * where secrets are still marked as such.
+ * where secrets are still marked as such. Registrations whose mock state is exactly their inputs
+ * are answered with the request's own struct (see `echoTypes`).
  */
 export class RecordingMonitor extends MockMonitor {
   readonly registrations: Registration[] = [];
@@ -92,7 +93,7 @@ export class RecordingMonitor extends MockMonitor {
       const response = new resproto.RegisterResourceResponse();
       response.setUrn(urn);
       response.setId(id);
-      if (req.getObject() !== undefined) response.setObject(req.getObject());
+      response.setObject(req.getObject());
       record(urn);
       callback(null, response);
       return;
@@ -109,6 +110,7 @@ export class RecordingMonitor extends MockMonitor {
    */
   private echoes(req: any, inputs: Record<string, unknown>): boolean {
     return (
+      req.getObject() !== undefined &&
       this.echoTypes(req.getType()) &&
       req.getTransformsList().length === 0 &&
       !containsUnknown(inputs)
