@@ -247,18 +247,23 @@ describe("machine configs of a planned cluster", () => {
     serviceAccountKey: fake("sa"),
   };
 
+  /** The node's rendered documents, each checked against the Talos schema. */
+  const renderValid = (
+    node: ReturnType<typeof planNodes>[number],
+    options?: Parameters<typeof machineConfigInput>[4],
+  ) => {
+    const installer = "factory.talos.dev/nocloud-installer/x:v1.13.9";
+    const docs = renderMachineConfig(
+      machineConfigInput(node, config.cluster, installer, bundle, options),
+    );
+    for (const doc of docs) expect(validateTalosConfig(doc)).toEqual([]);
+    return docs;
+  };
+
   it.each(planNodes(config.cluster).map((n) => [n.name, n] as const))(
     "%s: passes the Talos schema, with the runtime settings of its pool",
     (_name, node) => {
-      const docs = renderMachineConfig(
-        machineConfigInput(
-          node,
-          config.cluster,
-          "factory.talos.dev/nocloud-installer/x:v1.13.9",
-          bundle,
-        ),
-      );
-      for (const doc of docs) expect(validateTalosConfig(doc)).toEqual([]);
+      const docs = renderValid(node);
       const machine = docs[0].machine;
       expect(machine.nodeLabels?.["homebrew-dev.io/pool"]).toBe(node.pool);
       if (node.pool === "gpu") {
@@ -274,18 +279,7 @@ describe("machine configs of a planned cluster", () => {
 
   it("with kubelet serving certificates, every node's config asks for them and passes the schema", () => {
     for (const node of planNodes(config.cluster)) {
-      const docs = renderMachineConfig(
-        machineConfigInput(
-          node,
-          config.cluster,
-          "factory.talos.dev/nocloud-installer/x:v1.13.9",
-          bundle,
-          {
-            kubeletServingCertificates: true,
-          },
-        ),
-      );
-      for (const doc of docs) expect(validateTalosConfig(doc)).toEqual([]);
+      const docs = renderValid(node, { kubeletServingCertificates: true });
       expect(docs[0].machine.kubelet?.extraArgs).toEqual({ "rotate-server-certificates": "true" });
     }
   });
