@@ -1,4 +1,5 @@
 import type { EnforcementLevel, Policies } from "@pulumi/policy";
+import { addonPolicies } from "./rules/addons";
 import { cloudflareResourcePolicies, cloudflareStackPolicies } from "./rules/cloudflare";
 import { imagePolicies } from "./rules/images";
 import { kubernetesPolicies } from "./rules/kubernetes";
@@ -15,6 +16,7 @@ export type Environment = (typeof Environment)[keyof typeof Environment];
 export const allPolicies: Policies = [
   ...kubernetesPolicies,
   ...imagePolicies,
+  ...addonPolicies,
   ...proxmoxPolicies,
   ...cloudflareResourcePolicies,
   ...stackPolicies,

@@ -87,7 +87,71 @@ interface Case {
   readonly broken: readonly (readonly [string, () => HarnessResource[], string])[];
 }
 
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const release = (version?: unknown): HarnessResource =>
+  resource(RELEASE, "metrics", {
+    chart: "metrics-server",
+    ...(version !== undefined ? { version } : {}),
+    repositoryOpts: { repo: "https://kubernetes-sigs.github.io/metrics-server/" },
+  });
+const CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile";
+const manifest = (file: string) => resource(CONFIG_FILE, "approver", { file });
+const TAGGED = "https://raw.githubusercontent.com/acme/approver/v0.11.0/deploy/install.yaml";
+
 const cases: Case[] = [
+  {
+    policy: "helm-chart-pinned",
+    good: () => [release("3.13.0"), release("v1.2.3-rc.1+build.5")],
+    broken: [
+      [
+        "version missing",
+        () => [release()],
+        'chart "metrics-server" has no version: pin an exact chart version',
+      ],
+      [
+        "version a range",
+        () => [release("^3.13.0")],
+        'chart "metrics-server" version "^3.13.0" is not an exact version: pin one',
+      ],
+      [
+        "version partial",
+        () => [release("3.13")],
+        'chart "metrics-server" version "3.13" is not an exact version: pin one',
+      ],
+      [
+        "version not text",
+        () => [release(3)],
+        'chart "metrics-server" version 3 is not an exact version: pin one',
+      ],
+    ],
+  },
+  {
+    policy: "manifest-url-pinned",
+    good: () => [
+      manifest(TAGGED),
+      manifest("manifests/local.yaml"),
+      resource("kubernetes:yaml/v2:ConfigGroup", "group", { files: [TAGGED] }),
+    ],
+    broken: [
+      [
+        "a branch",
+        () => [manifest(TAGGED.replace("v0.11.0", "main"))],
+        `manifest ${TAGGED.replace("v0.11.0", "main")} follows the moving reference "main": pin a release tag`,
+      ],
+      [
+        "latest release",
+        () => [
+          resource("kubernetes:yaml/v2:ConfigGroup", "group", {
+            files: [
+              TAGGED,
+              "https://github.com/acme/server/releases/latest/download/components.yaml",
+            ],
+          }),
+        ],
+        'manifest https://github.com/acme/server/releases/latest/download/components.yaml follows the moving reference "latest": pin a release tag',
+      ],
+    ],
+  },
   {
     policy: "k8s-no-privileged-containers",
     good: () => [deployment()],
@@ -630,6 +694,8 @@ describe.each(cases)("$policy", ({ policy, good, broken }) => {
       "kubernetes:core/v1:Namespace",
       "cloudflare:index/zone:Zone",
       "kubernetes:apps/v1:StatefulSet",
+      RELEASE,
+      CONFIG_FILE,
     ];
     const empties = types.flatMap((t) => [
       resource(t, "empty", {}),
