@@ -218,6 +218,10 @@ const toggle = (what: string, enabled: boolean) =>
     .default(enabled)
     .describe(`Deploy ${what}. @default ${String(enabled)}`);
 
+/** The namespaces a data service admits (a new schema per use, so each is documented inline). */
+const clientNamespaces = () =>
+  z.array(dnsLabel).default(["apps"]).describe("Namespaces allowed to connect. @default [apps]");
+
 export const PlatformSchema = z
   .strictObject({
     ingress: z
@@ -258,30 +262,21 @@ export const PlatformSchema = z
           .describe(
             "VolumeSnapshotClass for daily volume-snapshot backups. @default - no scheduled backups",
           ),
-        clients: z
-          .array(dnsLabel)
-          .default(["apps"])
-          .describe("Namespaces allowed to connect. @default [apps]"),
+        clients: clientNamespaces(),
       })
       .default({ enabled: false, instances: 1, storageGiB: 10, clients: ["apps"] }),
     redis: z
       .strictObject({
         enabled: toggle("Valkey (Redis-compatible)", false),
         storageGiB: z.int().min(1).default(5).describe("Volume in GiB. @default 5"),
-        clients: z
-          .array(dnsLabel)
-          .default(["apps"])
-          .describe("Namespaces allowed to connect. @default [apps]"),
+        clients: clientNamespaces(),
       })
       .default({ enabled: false, storageGiB: 5, clients: ["apps"] }),
     rabbitmq: z
       .strictObject({
         enabled: toggle("RabbitMQ", false),
         storageGiB: z.int().min(1).default(5).describe("Volume in GiB. @default 5"),
-        clients: z
-          .array(dnsLabel)
-          .default(["apps"])
-          .describe("Namespaces allowed to connect. @default [apps]"),
+        clients: clientNamespaces(),
       })
       .default({ enabled: false, storageGiB: 5, clients: ["apps"] }),
   })

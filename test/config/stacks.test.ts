@@ -3,20 +3,10 @@ import * as path from "node:path";
 import { Ajv } from "ajv";
 import * as YAML from "yaml";
 import { describe, expect, it } from "vitest";
-import { parseStackConfig, type StackConfig } from "../../components/config";
+import type { StackConfig } from "../../components/config";
 import { readStackFile } from "../../tools/plan/run";
 import { REPO_ROOT } from "../helpers/cli";
-
-/** A shipped stack, read exactly as the plan and the Pulumi CLI hand it to the program. */
-function stack(name: string): StackConfig {
-  const { config } = readStackFile(path.join(REPO_ROOT, "stacks", `Pulumi.${name}.yaml`));
-  const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(config)) {
-    const short = key.replace(/^homebrew-dev:/, "");
-    raw[short] = value.startsWith("{") || value.startsWith("[") ? JSON.parse(value) : value;
-  }
-  return parseStackConfig(raw);
-}
+import { shippedStack as stack } from "../helpers/stacks";
 
 const nodes = (c: StackConfig) => [
   ...c.cluster.controlPlane.nodes,

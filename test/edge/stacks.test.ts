@@ -1,22 +1,9 @@
-import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseStackConfig, type StackConfig } from "../../components/config";
 import { PLAN_LIMITS, exposedNames, planEdge } from "../../components/edge";
-import { readStackFile } from "../../tools/plan/run";
-import { REPO_ROOT, runPlanCli } from "../helpers/cli";
+import { runPlanCli } from "../helpers/cli";
+import { shippedStack as stack } from "../helpers/stacks";
 
 const STACKS = ["dev", "staging", "prod"] as const;
-
-/** A shipped stack, read as the plan hands it to the program. */
-function stack(name: string): StackConfig {
-  const { config } = readStackFile(path.join(REPO_ROOT, "stacks", `Pulumi.${name}.yaml`));
-  const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(config)) {
-    const short = key.replace(/^homebrew-dev:/, "");
-    raw[short] = value.startsWith("{") || value.startsWith("[") ? JSON.parse(value) : value;
-  }
-  return parseStackConfig(raw);
-}
 
 interface PlannedResource {
   type: string;

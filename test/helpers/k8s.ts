@@ -2,6 +2,7 @@
  * Kubernetes checks for tests: schema validation through `kubernetes-models` (the upstream
  * OpenAPI schemas) and the Pod Security "baseline" rules for pod specs.
  */
+import { BASELINE_CAPABILITIES as BASELINE_CAPABILITY_LIST } from "../../policies/rules/kubernetes";
 
 /** A Pulumi Kubernetes resource type (`kubernetes:apps/v1:Deployment`) to its module and kind. */
 export function modelPath(type: string): { module: string; kind: string } | undefined {
@@ -74,21 +75,8 @@ export function podSpecOf(kind: string, object: Obj): Obj | undefined {
   }
 }
 
-const BASELINE_CAPABILITIES = new Set([
-  "AUDIT_WRITE",
-  "CHOWN",
-  "DAC_OVERRIDE",
-  "FOWNER",
-  "FSETID",
-  "KILL",
-  "MKNOD",
-  "NET_BIND_SERVICE",
-  "SETFCAP",
-  "SETGID",
-  "SETPCAP",
-  "SETUID",
-  "SYS_CHROOT",
-]);
+/** The capabilities Pod Security baseline allows (the list the policy pack enforces). */
+const BASELINE_CAPABILITIES = new Set(BASELINE_CAPABILITY_LIST);
 
 /** Violations of the Pod Security Standards "baseline" level; [] when the spec passes. */
 export function baselineViolations(spec: Obj): string[] {

@@ -1,6 +1,3 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import * as YAML from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -8,7 +5,8 @@ import {
   namespaceManifest,
   NON_PUBLIC_RANGES,
 } from "../../components/kubernetes/baseline";
-import { hasStackTrace, REPO_ROOT, runPlanCli } from "../helpers/cli";
+import { hasStackTrace, runPlanCli } from "../helpers/cli";
+import { planEditedStack } from "../helpers/stacks";
 import { baselineViolations, isBuiltIn, podSpecOf, validateK8s } from "../helpers/k8s";
 
 interface Resource {
@@ -190,13 +188,9 @@ describe("the Kubernetes platform in the prod plan", () => {
 
 describe("a workload asking for a runtime no pool offers", () => {
   it("fails the plan with a message naming it", () => {
-    const doc = YAML.parseDocument(
-      readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.dev.yaml"), "utf8"),
+    const res = planEditedStack("dev", (doc) =>
+      doc.setIn(["config", "homebrew-dev:models", 0, "runtime"], "kata"),
     );
-    doc.setIn(["config", "homebrew-dev:models", 0, "runtime"], "kata");
-    const file = path.join(mkdtempSync(path.join(tmpdir(), "runtime-")), "dev.yaml");
-    writeFileSync(file, doc.toString());
-    const res = runPlanCli(["dev", "--config", file]);
     expect(res.code).toBe(1);
     expect(res.stderr).toBe(
       "error: invalid stack configuration (1 problem):\n" +
@@ -241,13 +235,11 @@ describe("metrics-server and kubelet serving certificates", () => {
   });
 
   it("switched off, neither metrics-server, the approver nor the kubelet flag is planned", () => {
-    const doc = YAML.parseDocument(
-      readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.dev.yaml"), "utf8"),
+    const res = planEditedStack(
+      "dev",
+      (doc) => doc.setIn(["config", "homebrew-dev:platform", "metricsServer"], { enabled: false }),
+      ["--json", "--show-secrets"],
     );
-    doc.setIn(["config", "homebrew-dev:platform", "metricsServer"], { enabled: false });
-    const file = path.join(mkdtempSync(path.join(tmpdir(), "metrics-")), "dev.yaml");
-    writeFileSync(file, doc.toString());
-    const res = runPlanCli(["dev", "--config", file, "--json", "--show-secrets"]);
     expect(res.code).toBe(0);
     const resources: Resource[] = JSON.parse(res.stdout).resources;
     expect(resources.filter((r) => /metrics-server|approver/.test(r.name))).toEqual([]);

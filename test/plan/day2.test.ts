@@ -1,9 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import * as YAML from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, runPlanCli } from "../helpers/cli";
+import { runPlanCli } from "../helpers/cli";
+import { planEditedStack } from "../helpers/stacks";
 
 interface Resource {
   urn: string;
@@ -11,16 +9,9 @@ interface Resource {
   inputs: Record<string, unknown>;
 }
 
-const dir = mkdtempSync(path.join(tmpdir(), "day2-"));
-const prodText = readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.prod.yaml"), "utf8");
-
 /** Plans prod with its stack file changed by `edit`. */
 function planWith(edit: (doc: YAML.Document) => void): Map<string, Resource> {
-  const doc = YAML.parseDocument(prodText);
-  edit(doc);
-  const file = path.join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(file, doc.toString());
-  const res = runPlanCli(["prod", "--config", file, "--json"]);
+  const res = planEditedStack("prod", edit, ["--json"]);
   expect(res.stderr).toBe("");
   return byUrn(res.stdout);
 }

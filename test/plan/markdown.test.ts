@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
@@ -7,17 +7,30 @@ import { diffPlans, replaceReasons } from "../../tools/plan/diff";
 import { commentMarker, DEFAULT_BUDGET, renderMarkdown, verdict } from "../../tools/plan/markdown";
 import { renderMermaid } from "../../tools/plan/mermaid";
 import type { Plan, PlanResource } from "../../tools/plan/render";
-import { REPO_ROOT, runPlanCli } from "../helpers/cli";
+import { runPlanCli } from "../helpers/cli";
+import { planEditedStack } from "../helpers/stacks";
 
 const dir = mkdtempSync(path.join(tmpdir(), "md-"));
-const prodText = readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.prod.yaml"), "utf8");
+
+/** A plan of just these resources, for diffs built by hand. */
+const planOf = (resources: PlanResource[]): Plan => ({
+  project: "homebrew-dev",
+  stack: "prod",
+  resources,
+  outputs: {},
+  policies: [],
+  policyPack: { name: "homebrew-dev", policies: [] },
+  summary: {
+    resources: resources.length,
+    components: 0,
+    protected: 0,
+    byType: {},
+    policies: { mandatory: 0, advisory: 0 },
+  },
+});
 
 function planWith(edit: (doc: YAML.Document) => void): Plan {
-  const doc = YAML.parseDocument(prodText);
-  edit(doc);
-  const file = path.join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(file, doc.toString());
-  const res = runPlanCli(["prod", "--config", file, "--json"]);
+  const res = planEditedStack("prod", edit, ["--json"]);
   expect(res.stderr).toBe("");
   return JSON.parse(res.stdout) as Plan;
 }
@@ -127,26 +140,11 @@ describe("diff rules", () => {
       protect,
       inputs: {},
     });
-    const plan = (resources: PlanResource[]): Plan => ({
-      project: "homebrew-dev",
-      stack: "prod",
-      resources,
-      outputs: {},
-      policies: [],
-      policyPack: { name: "homebrew-dev", policies: [] },
-      summary: {
-        resources: resources.length,
-        components: 0,
-        protected: 0,
-        byType: {},
-        policies: { mandatory: 0, advisory: 0 },
-      },
-    });
-    const diff = diffPlans(plan([r("zone", true), r("a", false)]), plan([r("a", false)]));
+    const diff = diffPlans(planOf([r("zone", true), r("a", false)]), planOf([r("a", false)]));
     expect(verdict(diff, 0)).toBe(
       "**Dangerous**: 1 protected resource would be deleted or replaced (the update will stop there until they are unprotected).",
     );
-    expect(renderMarkdown(diff, plan([r("a", false)]))).toContain(
+    expect(renderMarkdown(diff, planOf([r("a", false)]))).toContain(
       "- **delete** `t:index:R` `zone` **(protected)**",
     );
     expect(verdict(diff, 2)).toBe("**Blocked**: 2 mandatory policy violations.");
@@ -164,21 +162,7 @@ describe("diff rules", () => {
         protect: false,
         inputs: { data: { key: `${value}-${"x".repeat(200)}` }, metadata: { name: `cm-${i}` } },
       }));
-      return {
-        project: "homebrew-dev",
-        stack: "prod",
-        resources,
-        outputs: {},
-        policies: [],
-        policyPack: { name: "homebrew-dev", policies: [] },
-        summary: {
-          resources: n,
-          components: 0,
-          protected: 0,
-          byType: {},
-          policies: { mandatory: 0, advisory: 0 },
-        },
-      };
+      return planOf(resources);
     };
     const base = many(5000, "a");
     const head = { ...many(4000, "b"), resources: [...many(4000, "b").resources] };
