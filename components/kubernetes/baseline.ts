@@ -190,6 +190,48 @@ export function networkPolicies(
   return policies;
 }
 
+/** Where pods reach the Kubernetes API server. */
+export interface ApiServerEndpoints {
+  /** The `kubernetes.default` Service address: the first address of the service subnet. */
+  readonly serviceIp: string;
+  /** The control-plane nodes' own addresses, where the API server listens (host network). */
+  readonly controlPlaneIps: readonly string[];
+  /** The API server's port on the nodes (6443 on Talos). */
+  readonly port: number;
+}
+
+/**
+ * Egress to the Kubernetes API server from every pod of a namespace. Pods dial the
+ * `kubernetes.default` Service (443), which kube-proxy rewrites to a control-plane node's own
+ * address on 6443 before the packet leaves the node; NetworkPolicy implementations differ in
+ * which of the two they match (kube-network-policies, which Talos' flannel runs, sees the
+ * rewritten one), so both are allowed, and nothing else.
+ */
+export function apiServerEgressPolicy(
+  namespace: string,
+  api: ApiServerEndpoints,
+): NetworkPolicyManifest {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "allow-apiserver-egress", namespace, labels: { ...PART_OF } },
+    spec: {
+      podSelector: {},
+      policyTypes: ["Egress"],
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: `${api.serviceIp}/32` } }],
+          ports: [{ protocol: "TCP", port: 443 }],
+        },
+        {
+          to: [...api.controlPlaneIps].sort().map((ip) => ({ ipBlock: { cidr: `${ip}/32` } })),
+          ports: [{ protocol: "TCP", port: api.port }],
+        },
+      ],
+    },
+  };
+}
+
 export interface BaselineArgs {
   readonly tiers: readonly NamespaceTier[];
   readonly options: BaselineOptions;

@@ -1,8 +1,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
-import { NVIDIA_GPU_PRESENT_LABEL } from "../talos/machineConfig";
-import { Baseline, PodSecurityLevel, type NamespaceTier } from "./baseline";
+import { intToIp, parseCidr } from "../config/ip";
+import {
+  API_SERVER_PORT,
+  DEFAULT_SERVICE_SUBNET,
+  NVIDIA_GPU_PRESENT_LABEL,
+} from "../talos/machineConfig";
+import { KubeletServingCertApprover } from "./approver";
+import {
+  Baseline,
+  PodSecurityLevel,
+  type ApiServerEndpoints,
+  type NamespaceTier,
+} from "./baseline";
 import { TunnelIngress, type ExposedService } from "./ingress";
 import { offeredRuntimes, runtimeClasses } from "./runtimes";
 
@@ -18,18 +29,6 @@ export const METRICS_SERVER_CHART = {
   chart: "metrics-server",
   version: "3.13.0",
   repo: "https://kubernetes-sigs.github.io/metrics-server/",
-} as const;
-
-/**
- * The approver of kubelet serving certificates, pinned to a release tag (the project publishes
- * manifests, no chart). It approves `kubernetes.io/kubelet-serving` CSRs after checking that they
- * name the node that sent them, so kubelets serve certificates from the cluster CA and
- * metrics-server can verify them instead of skipping TLS verification.
- */
-export const KUBELET_SERVING_CERT_APPROVER = {
-  version: "v0.11.0",
-  manifest:
-    "https://raw.githubusercontent.com/alex1989hu/kubelet-serving-cert-approver/v0.11.0/deploy/standalone-install.yaml",
 } as const;
 
 /** Namespace names of the tiers. */
@@ -85,6 +84,21 @@ export function namespaceTiers(
     tiers.push({ name: Tier.data, podSecurity: PodSecurityLevel.baseline });
   }
   return tiers;
+}
+
+/**
+ * Where the cluster's pods reach the API server: the `kubernetes` Service (the first address of
+ * the service subnet, which Talos gives the API server) and the control planes' own addresses.
+ */
+export function apiServerEndpoints(
+  cluster: Pick<StackConfig["cluster"], "controlPlane">,
+): ApiServerEndpoints {
+  const services = parseCidr(DEFAULT_SERVICE_SUBNET);
+  return {
+    serviceIp: intToIp(services.network + 1),
+    controlPlaneIps: cluster.controlPlane.nodes.map((n) => n.ip),
+    port: API_SERVER_PORT,
+  };
 }
 
 export interface KubernetesPlatformArgs {
@@ -144,9 +158,9 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     }
 
     if (args.config.platform.metricsServer.enabled) {
-      const approver = new k8s.yaml.v2.ConfigFile(
+      const approver = new KubeletServingCertApprover(
         `${name}-kubelet-serving-cert-approver`,
-        { file: KUBELET_SERVING_CERT_APPROVER.manifest },
+        { apiServer: apiServerEndpoints(cluster) },
         parent,
       );
       // kube-system, like every cluster add-on the API server aggregates. The chart's defaults
@@ -163,7 +177,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
             resources: { requests: { cpu: "100m", memory: "200Mi" } },
           },
         },
-        { parent: this, dependsOn: [approver] },
+        { parent: this, dependsOn: [approver.deployment] },
       );
     }
 

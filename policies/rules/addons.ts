@@ -61,4 +61,35 @@ export const manifestUrlPinned = resourcePolicy({
   },
 });
 
-export const addonPolicies: ResourceValidationPolicy[] = [helmChartPinned, manifestUrlPinned];
+/**
+ * Components the Kubernetes provider constructs itself (`Construct`): it renders and reads the
+ * cluster while the program registers them, so they fail when the cluster cannot be reached, as
+ * in the first preview of a stack whose cluster does not exist yet, and in the preview step of
+ * its first `pulumi up` (pulumi/pulumi-kubernetes#3027). Custom resources whose provider
+ * configuration is unknown preview fine.
+ */
+export const PROVIDER_CONSTRUCTED_COMPONENTS = [
+  "kubernetes:yaml/v2:ConfigFile",
+  "kubernetes:yaml/v2:ConfigGroup",
+  "kubernetes:helm.sh/v4:Chart",
+  "kubernetes:kustomize/v2:Directory",
+] as const;
+
+export const noProviderConstructedComponents = resourcePolicy({
+  name: "k8s-no-provider-constructed-components",
+  description:
+    "Nothing needs a reachable cluster during preview: no component the Kubernetes provider constructs (yaml/v2, helm.sh/v4, kustomize/v2).",
+  enforcementLevel: "mandatory",
+  types: PROVIDER_CONSTRUCTED_COMPONENTS,
+  check: (_props, report, args) => {
+    report(
+      `${args.type} is constructed by the Kubernetes provider, which must reach the cluster while the program runs: the preview of a new stack fails. Declare the objects as resources of the program or install a helm.sh/v3 Release`,
+    );
+  },
+});
+
+export const addonPolicies: ResourceValidationPolicy[] = [
+  helmChartPinned,
+  manifestUrlPinned,
+  noProviderConstructedComponents,
+];

@@ -111,6 +111,7 @@ describe("the Kubernetes platform in the prod plan", () => {
       "apps",
       "data",
       "ingress",
+      "kubelet-serving-cert-approver",
       "models",
       "observability",
     ]);
@@ -150,6 +151,21 @@ describe("the Kubernetes platform in the prod plan", () => {
     }
   });
 
+  /** `namespace/name` of every service account a RoleBinding or ClusterRoleBinding names. */
+  const boundAccounts = () =>
+    new Set(
+      resources
+        .filter((r) =>
+          /^kubernetes:rbac.authorization.k8s.io\/v1:(Cluster)?RoleBinding$/.test(r.type),
+        )
+        .flatMap(
+          (r) =>
+            (r.inputs["subjects"] ?? []) as { kind: string; name: string; namespace: string }[],
+        )
+        .filter((s) => s.kind === "ServiceAccount")
+        .map((s) => `${s.namespace}/${s.name}`),
+    );
+
   it("every pod spec outside kube-system passes Pod Security baseline, and restricted where enforced", () => {
     const workloads = k8s().filter((r) => podSpecOf(r.inputs["kind"], r.inputs) !== undefined);
     expect(workloads.length).toBeGreaterThan(0);
@@ -157,18 +173,27 @@ describe("the Kubernetes platform in the prod plan", () => {
       expect(w.inputs["metadata"].namespace).not.toBe("kube-system");
       const spec = podSpecOf(w.inputs["kind"], w.inputs)!;
       expect(baselineViolations(spec), w.urn).toEqual([]);
-      expect(spec.automountServiceAccountToken).toBe(false);
-      expect(spec.securityContext).toMatchObject({
-        runAsNonRoot: true,
-        seccompProfile: { type: "RuntimeDefault" },
-      });
-      const restricted = ["ingress", "apps"].includes(w.inputs["metadata"].namespace);
+      // The API token only where the pod's service account is granted something to call.
+      const account = `${w.inputs["metadata"].namespace}/${spec.serviceAccountName ?? "default"}`;
+      if (boundAccounts().has(account)) {
+        expect(spec.automountServiceAccountToken, w.urn).not.toBe(false);
+      } else {
+        expect(spec.automountServiceAccountToken, w.urn).toBe(false);
+      }
+      expect(spec.securityContext).toMatchObject({ seccompProfile: { type: "RuntimeDefault" } });
+      const restricted = ["ingress", "apps", "kubelet-serving-cert-approver"].includes(
+        w.inputs["metadata"].namespace,
+      );
       for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
         expect(c.securityContext).toMatchObject({
           allowPrivilegeEscalation: false,
           capabilities: { drop: ["ALL"] },
           ...(restricted ? { readOnlyRootFilesystem: true } : {}),
         });
+        // Non-root, for the pod or for each of its containers.
+        expect(spec.securityContext.runAsNonRoot ?? c.securityContext.runAsNonRoot, w.urn).toBe(
+          true,
+        );
         // Pinned: a tag that is not `latest`, or a digest.
         expect(c.image).toMatch(/^[^@]+:(?!latest$)[^:/]+$|@sha256:[0-9a-f]{64}$/);
       }
@@ -210,10 +235,14 @@ describe("metrics-server and kubelet serving certificates", () => {
     const res = runPlanCli(["prod", "--json", "--show-secrets"]);
     expect(res.code).toBe(0);
     const resources: Resource[] = JSON.parse(res.stdout).resources;
-    const approver = resources.filter((r) => r.type === "kubernetes:yaml/v2:ConfigFile");
+    const approver = resources.filter(
+      (r) =>
+        r.type === "kubernetes:apps/v1:Deployment" &&
+        r.inputs["metadata"].namespace === "kubelet-serving-cert-approver",
+    );
     expect(approver).toHaveLength(1);
-    expect(approver[0]!.inputs["file"]).toBe(
-      "https://raw.githubusercontent.com/alex1989hu/kubelet-serving-cert-approver/v0.11.0/deploy/standalone-install.yaml",
+    expect(approver[0]!.inputs["spec"].template.spec.containers[0].image).toBe(
+      "ghcr.io/alex1989hu/kubelet-serving-cert-approver:0.11.0",
     );
     const release = resources.find((r) => r.name === "platform-metrics-server");
     expect(release?.type).toBe("kubernetes:helm.sh/v3:Release");

@@ -153,6 +153,22 @@ const cases: Case[] = [
     ],
   },
   {
+    policy: "k8s-no-provider-constructed-components",
+    good: () => [release("3.13.0"), resource("kubernetes:core/v1:Namespace", "ns", {})],
+    broken: (
+      [
+        "kubernetes:yaml/v2:ConfigFile",
+        "kubernetes:yaml/v2:ConfigGroup",
+        "kubernetes:helm.sh/v4:Chart",
+        "kubernetes:kustomize/v2:Directory",
+      ] as const
+    ).map((type) => [
+      type,
+      () => [resource(type, "addon", {})],
+      `${type} is constructed by the Kubernetes provider, which must reach the cluster while the program runs: the preview of a new stack fails. Declare the objects as resources of the program or install a helm.sh/v3 Release`,
+    ]),
+  },
+  {
     policy: "k8s-no-privileged-containers",
     good: () => [deployment()],
     broken: [

@@ -1,0 +1,57 @@
+import * as path from "node:path";
+import { register } from "tsx/cjs/api";
+import { checkPlan } from "../../tools/plan/policies";
+import { buildPlan, type Plan } from "../../tools/plan/render";
+import { REPO_ROOT, evaluate, knownStacks, type Evaluation } from "../../tools/plan/run";
+
+/**
+ * Whole-program plans in this process, made the way `npm run plan` makes them (the same
+ * evaluation, the same policy run), and cached: a test file asks for a stack's plan as often as
+ * it likes and pays for one evaluation.
+ */
+
+export const SHIPPED_STACKS: readonly string[] = knownStacks();
+
+// The program is CommonJS TypeScript loaded with require(), as under `npm run plan` and
+// `pulumi up`: tsx's require hook compiles it (the test runner's own transform covers imports only).
+register();
+
+const evaluations = new Map<string, Promise<Evaluation>>();
+
+// Evaluations share the SDK's process-wide runtime state: one at a time.
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Loads index.ts afresh (only the program module: components are stateless). */
+function freshProgram(): unknown {
+  const file = path.join(REPO_ROOT, "index.ts");
+  delete require.cache[file];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is CommonJS.
+  return require(file) as unknown;
+}
+
+/** The evaluation of a shipped stack, or of a stack file under a stack name. */
+export function evaluationOf(stack: string, configFile?: string): Promise<Evaluation> {
+  const key = `${stack}\0${configFile ?? ""}`;
+  let ev = evaluations.get(key);
+  if (ev === undefined) {
+    ev = queue.then(() =>
+      evaluate({
+        stack,
+        program: freshProgram,
+        ...(configFile !== undefined ? { configFile } : {}),
+      }),
+    );
+    queue = ev.catch(() => undefined);
+    evaluations.set(key, ev);
+  }
+  return ev;
+}
+
+/** The plan of a stack as the CLI prints it with `--json` (and `--show-secrets` if asked). */
+export async function planOf(
+  stack: string,
+  opts: { showSecrets?: boolean; configFile?: string } = {},
+): Promise<Plan> {
+  const ev = await evaluationOf(stack, opts.configFile);
+  return buildPlan(ev, { showSecrets: opts.showSecrets ?? false, ...(await checkPlan(ev)) });
+}
