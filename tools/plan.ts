@@ -86,8 +86,9 @@ async function main(argv: string[]): Promise<number> {
       stack,
       ...(values.config !== undefined ? { configFile: values.config } : {}),
     });
-    // Policies always judge the masked plan: a policy never sees a secret value.
-    const checked = await checkPlan(buildPlan(evaluation, { showSecrets: false }));
+    // Policies judge what the engine would give them (secrets unwrapped); their messages are
+    // masked before anything is printed.
+    const checked = await checkPlan(evaluation);
     const plan = buildPlan(evaluation, { showSecrets: values["show-secrets"], ...checked });
     if (base !== undefined) {
       const diff = diffPlans(base, plan);

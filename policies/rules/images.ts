@@ -98,7 +98,7 @@ export const noSecretLiterals = podPolicy({
     for (const { kind, c } of containersOf(spec)) {
       for (const e of Array.isArray(c["env"]) ? c["env"] : []) {
         if (typeof e?.name !== "string" || !SECRET_NAME.test(e.name)) continue;
-        if (typeof e.value === "string" && e.value !== "" && e.value !== "[secret]") {
+        if (typeof e.value === "string" && e.value !== "") {
           report(`${kind} "${name(c)}" sets ${e.name} to a literal value: use a Secret`);
         }
       }
