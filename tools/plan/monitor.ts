@@ -30,6 +30,47 @@ export interface Invocation {
 /* eslint-disable @typescript-eslint/no-explicit-any -- the monitor speaks generated protobuf. */
 
 /**
+ * The URN the engine gives a resource: the parent's qualified type joined with `$`, except that
+ * the root stack is left out (`urn:pulumi:dev::homebrew-dev::pulumi:providers:proxmoxve::proxmox`).
+ */
+export function resourceUrn(
+  stack: string,
+  project: string,
+  parent: string,
+  type: string,
+  name: string,
+): string {
+  const qualifiedParent = parent ? (parent.split("::")[2] ?? "") : "";
+  const qualified =
+    parent && qualifiedParent !== "pulumi:pulumi:Stack" ? `${qualifiedParent}$${type}` : type;
+  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+
+/** The registration a `RegisterResourceRequest` asks for, with the URN it was given. */
+export function registrationOf(
+  req: any,
+  urn: string,
+  inputs: Record<string, unknown> = req.getObject()?.toJavaScript() ?? {},
+): Registration {
+  return {
+    urn,
+    type: req.getType(),
+    name: req.getName(),
+    custom: req.getCustom(),
+    parent: req.getParent(),
+    provider: req.getProvider(),
+    dependsOn: [...req.getDependenciesList()],
+    protect: req.getProtect() === true,
+    deleteBeforeReplace: req.getDeletebeforereplace() === true,
+    ignoreChanges: [...req.getIgnorechangesList()],
+    replaceOnChanges: [...req.getReplaceonchangesList()],
+    retainOnDelete: req.getRetainondelete() === true,
+    additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()],
+    inputs,
+  };
+}
+
+/**
  * The SDK's mock monitor, also recording what the mock API leaves out (parent, dependencies,
  * provider reference, protect, replacement options) and the serialized inputs and stack outputs,
  * where secrets are still marked as such. Registrations whose mock state is exactly their inputs
@@ -52,36 +93,15 @@ export class RecordingMonitor extends MockMonitor {
     private readonly echoTypes: (type: string) => boolean = () => false,
   ) {
     super(mocks);
-    // The engine leaves the root stack out of a child's qualified type
-    // (`urn:pulumi:dev::homebrew-dev::pulumi:providers:proxmoxve::proxmox`); the SDK's mock
-    // monitor does not. Plans should carry the URNs a real deployment has.
-    (this as any).newUrn = (parent: string, type: string, name: string): string => {
-      const qualifiedParent = parent ? (parent.split("::")[2] ?? "") : "";
-      const qualified =
-        parent && qualifiedParent !== "pulumi:pulumi:Stack" ? `${qualifiedParent}$${type}` : type;
-      return `urn:pulumi:${this.stack}::${this.project}::${qualified}::${name}`;
-    };
+    // The SDK's mock monitor keeps the root stack in a child's qualified type; the engine does
+    // not. Plans should carry the URNs a real deployment has.
+    (this as any).newUrn = (parent: string, type: string, name: string): string =>
+      resourceUrn(this.stack, this.project, parent, type, name);
   }
 
   override async registerResource(req: any, callback: (err: any, res: any) => void) {
     const inputs: Record<string, unknown> = req.getObject()?.toJavaScript() ?? {};
-    const record = (urn: string) =>
-      this.registrations.push({
-        urn,
-        type: req.getType(),
-        name: req.getName(),
-        custom: req.getCustom(),
-        parent: req.getParent(),
-        provider: req.getProvider(),
-        dependsOn: [...req.getDependenciesList()],
-        protect: req.getProtect() === true,
-        deleteBeforeReplace: req.getDeletebeforereplace() === true,
-        ignoreChanges: [...req.getIgnorechangesList()],
-        replaceOnChanges: [...req.getReplaceonchangesList()],
-        retainOnDelete: req.getRetainondelete() === true,
-        additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()],
-        inputs,
-      });
+    const record = (urn: string) => this.registrations.push(registrationOf(req, urn, inputs));
     if (this.echoes(req, inputs)) {
       // The common case: the resource's state is its inputs, which are already in wire form.
       // Answering with the request's own struct gives the program exactly what the SDK's mock
