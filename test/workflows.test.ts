@@ -64,6 +64,40 @@ describe("GitHub workflows", () => {
     expect(step.with).toMatchObject({ command: "up", policyPacks: "policies" });
   });
 
+  it("deploys from a runner inside the lab, with the Proxmox SSH key in an agent and the stack's talosctl", () => {
+    const up = workflow("deploy-stack.yml").jobs.up;
+    // GitHub-hosted runners cannot reach the lab's Proxmox, Talos and Kubernetes APIs.
+    expect(up["runs-on"]).toEqual(["self-hosted", "linux", "homebrew-dev-${{ inputs.stack }}"]);
+    const steps: { name?: string; run?: string; uses?: string; env?: Record<string, string> }[] =
+      up.steps;
+    const index = (pred: (s: (typeof steps)[number]) => boolean) => steps.findIndex(pred);
+    const typecheck = index((s) => s.run === "npm run typecheck");
+    const agent = index((s) => s.run?.includes("ssh-add -") === true);
+    const talosctl = index((s) => s.run?.includes("talosctl-linux-") === true);
+    const pulumiUp = index((s) => s.uses?.startsWith("pulumi/actions") === true);
+    expect([typecheck, agent, talosctl].every((i) => i >= 0 && i < pulumiUp)).toBe(true);
+    // The key comes from a secret and reaches the provider through SSH_AUTH_SOCK only.
+    expect(steps[agent]!.env).toEqual({
+      PROXMOX_SSH_PRIVATE_KEY: "${{ secrets.PROXMOX_SSH_PRIVATE_KEY }}",
+    });
+    expect(steps[agent]!.run).toContain('echo "SSH_AUTH_SOCK=$SSH_AUTH_SOCK" >> "$GITHUB_ENV"');
+    // talosctl at the Talos version the stack runs (from its plan), checked against the release's
+    // checksums; never a version written into the workflow.
+    expect(steps[talosctl]!.env).toEqual({
+      TALOS_VERSION: "${{ steps.plan.outputs.talos-version }}",
+    });
+    expect(steps[talosctl]!.run).toContain("sha256sum -c -");
+    expect(read("deploy-stack.yml")).not.toMatch(/v1\.1\d\.\d/);
+    const plan = steps.find((s) => (s as { id?: string }).id === "plan")!;
+    expect(plan.run).toContain(".outputs.talosVersion");
+    // Previews read the lab too.
+    expect(workflow("pull-request.yml").jobs.preview["runs-on"]).toEqual([
+      "self-hosted",
+      "linux",
+      "homebrew-dev-${{ matrix.stack }}",
+    ]);
+  });
+
   it("pins every action to a version", () => {
     for (const f of files) {
       for (const m of read(f).matchAll(/uses:\s*([^\s#]+)/g)) {

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import ts from "typescript";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { readProject, runUnderPulumi, type RunResult } from "../../tools/engine/languageHost";
 import type { Registration } from "../../tools/plan/monitor";
 import { REPO_ROOT } from "../helpers/cli";
@@ -36,6 +36,8 @@ for (const stack of SHIPPED_STACKS) {
   }
 }
 const run = (stack: string, dryRun: boolean) => runs.get(`${stack}:${dryRun}`)!;
+// No program outlives the file, whichever tests ran.
+afterAll(() => Promise.allSettled(runs.values()));
 
 /** What identifies a registration and its options, whatever its inputs' values. */
 const identity = (r: Registration) => ({

@@ -75,6 +75,8 @@ export interface LaunchOptions {
   readonly projectDir?: string;
   /** Extra environment for the program process. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Runtime options instead of Pulumi.yaml's (to compare loaders). */
+  readonly runtime?: RuntimeOptions;
   /** @default 120000 */
   readonly timeoutMs?: number;
 }
@@ -152,7 +154,13 @@ export async function runUnderPulumi(opts: LaunchOptions): Promise<RunResult> {
   const engine = new Engine({ project: PROJECT, stack: opts.stack, dryRun: opts.dryRun });
   const address = await engine.start();
   try {
-    const launch = languageHostLaunch(opts, address, address);
+    const project = readProject(opts.projectDir);
+    const launch = languageHostLaunch(
+      opts,
+      address,
+      address,
+      opts.runtime !== undefined ? { ...project, runtime: opts.runtime } : project,
+    );
     const started = process.hrtime.bigint();
     const { code, stdout, stderr } = await new Promise<{
       code: number | null;
@@ -164,6 +172,10 @@ export async function runUnderPulumi(opts: LaunchOptions): Promise<RunResult> {
         env: launch.env,
         stdio: ["ignore", "pipe", "pipe"],
       });
+      // A program whose engine has gone never finishes: it must not outlive this process.
+      const orphan = () => child.kill("SIGKILL");
+      process.once("exit", orphan);
+      child.on("close", () => process.off("exit", orphan));
       let out = "";
       let err = "";
       child.stdout.on("data", (d: Buffer) => (out += d.toString()));

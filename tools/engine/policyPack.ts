@@ -79,6 +79,9 @@ export class PolicyPack {
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
+    const orphan = () => child.kill("SIGKILL");
+    process.once("exit", orphan);
+    child.on("close", () => process.off("exit", orphan));
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     const port = await new Promise<string>((resolve, reject) => {
