@@ -83,6 +83,51 @@ export const networkPolicyPerNamespace = stackPolicy({
   },
 });
 
+/**
+ * Namespaces Kubernetes itself keeps (Talos exempts kube-system from Pod Security); a chart may
+ * install there without the program creating the namespace.
+ */
+export const SYSTEM_NAMESPACES = ["kube-system"] as const;
+
+export const helmReleaseNamespaceKnown = stackPolicy({
+  name: "helm-release-namespace-known",
+  description:
+    "Helm releases install into kube-system or a namespace the program creates, and never create one: a namespace only a chart knows has no default-deny NetworkPolicy and is invisible to every policy.",
+  enforcementLevel: "mandatory",
+  check: (args, report) => {
+    const created = new Set(
+      args.resources
+        .filter((r) => r.type === "kubernetes:core/v1:Namespace")
+        .map((r) => meta(r).name),
+    );
+    for (const r of args.resources.filter((x) => x.type === "kubernetes:helm.sh/v3:Release")) {
+      const chart = typeof props(r)["chart"] === "string" ? props(r)["chart"] : r.name;
+      const ns: unknown = props(r)["namespace"];
+      if (props(r)["createNamespace"] === true) {
+        report(
+          `release of chart "${chart}" creates its namespace: create it in the program`,
+          r.urn,
+        );
+      }
+      if (ns === undefined || ns === "") {
+        report(
+          `release of chart "${chart}" names no namespace (it would install into the provider's default)`,
+          r.urn,
+        );
+      } else if (
+        typeof ns === "string" &&
+        !created.has(ns) &&
+        !(SYSTEM_NAMESPACES as readonly string[]).includes(ns)
+      ) {
+        report(
+          `release of chart "${chart}" installs into namespace ${ns}, which the program does not create`,
+          r.urn,
+        );
+      }
+    }
+  },
+});
+
 /** The VMs of control planes: tagged with the `controlplane` pool. */
 export const controlPlaneVms = (resources: readonly PolicyResource[]) =>
   resources.filter(
@@ -135,6 +180,7 @@ export const protectStateful = stackPolicy({
 export const stackPolicies: StackValidationPolicy[] = [
   pdbForReplicated,
   networkPolicyPerNamespace,
+  helmReleaseNamespaceKnown,
   oddControlPlanes,
   protectStateful,
 ];

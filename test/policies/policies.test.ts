@@ -616,6 +616,34 @@ const cases: Case[] = [
     ],
   },
   {
+    policy: "helm-release-namespace-known",
+    good: () => [
+      resource("kubernetes:core/v1:Namespace", "ns", { metadata: { name: "observability" } }),
+      resource(RELEASE, "prom", { chart: "kube-prometheus-stack", namespace: "observability" }),
+      resource(RELEASE, "metrics", { chart: "metrics-server", namespace: "kube-system" }),
+    ],
+    broken: [
+      [
+        "a namespace the program does not create",
+        () => [resource(RELEASE, "prom", { chart: "loki", namespace: "logging" })],
+        'release of chart "loki" installs into namespace logging, which the program does not create',
+      ],
+      [
+        "no namespace",
+        () => [resource(RELEASE, "prom", { chart: "loki" })],
+        `release of chart "loki" names no namespace (it would install into the provider's default)`,
+      ],
+      [
+        "createNamespace",
+        () => [
+          resource("kubernetes:core/v1:Namespace", "ns", { metadata: { name: "logging" } }),
+          resource(RELEASE, "prom", { chart: "loki", namespace: "logging", createNamespace: true }),
+        ],
+        'release of chart "loki" creates its namespace: create it in the program',
+      ],
+    ],
+  },
+  {
     policy: "networkpolicy-in-every-namespace",
     good: () => [
       resource("kubernetes:core/v1:Namespace", "ns", { metadata: { name: "apps" } }),

@@ -42,6 +42,16 @@ describe("the policy pack stands on its own", () => {
     expect(outside).toEqual([]);
   });
 
+  it.each(["tsconfig.json", "policies/tsconfig.json"])(
+    "%s sets rootDir with outDir (else TypeScript 6 under ts-node stops with TS5011)",
+    (file) => {
+      const read = ts.readConfigFile(path.join(REPO_ROOT, file), (f) => ts.sys.readFile(f));
+      const options = read.config.compilerOptions;
+      expect(read.config.extends).toBeUndefined();
+      if (options.outDir !== undefined) expect(options.rootDir).toBe(".");
+    },
+  );
+
   it("declares every package its modules import", () => {
     const manifest = JSON.parse(readFileSync(path.join(source, "package.json"), "utf8"));
     const declared = new Set([
