@@ -1,13 +1,12 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
 import { PolicyPack } from "../../tools/engine/policyPack";
 import { checkPlan, secretMasker } from "../../tools/plan/policies";
 import { PROJECT, evaluate } from "../../tools/plan/run";
 import { SHIPPED_STACKS, evaluationOf, planOf } from "../helpers/plans";
+import { secretLiteralProgram } from "../helpers/programs";
 
 /**
  * The policy pack as the Pulumi CLI runs it (the SDK's `cmd/run-policy-pack`, the Analyzer gRPC
@@ -93,31 +92,7 @@ describe("secrets reach the real pack unwrapped, as they reach the offline plan'
     const ev = await evaluate({
       stack: "prod",
       configFile: stackFile,
-      program: () => {
-        new k8s.apps.v1.Deployment(
-          "leaky",
-          {
-            metadata: { name: "leaky", namespace: "apps" },
-            spec: {
-              selector: { matchLabels: { app: "leaky" } },
-              template: {
-                metadata: { labels: { app: "leaky" } },
-                spec: {
-                  containers: [
-                    {
-                      name: "app",
-                      image: `ghcr.io/acme/app@sha256:${"a".repeat(64)}`,
-                      env: [{ name: "API_TOKEN", value: pulumi.secret("tok-4f9a1c2e8b7d") }],
-                    },
-                  ],
-                },
-              },
-            },
-          },
-          { provider: new k8s.Provider("k8s", { kubeconfig: "{}" }) },
-        );
-        return { environment: "prod" };
-      },
+      program: secretLiteralProgram("tok-4f9a1c2e8b7d"),
     });
     const offline = (await checkPlan(ev)).policies.filter(
       (p) => p.policy === "env-no-secret-literals",

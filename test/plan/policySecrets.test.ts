@@ -1,12 +1,12 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { checkPlan, secretMasker, secretTexts } from "../../tools/plan/policies";
 import { buildPlan, renderJson } from "../../tools/plan/render";
 import { evaluate } from "../../tools/plan/run";
+import { secretLiteralProgram } from "../helpers/programs";
 
 /**
  * The engine hands a policy pack every secret unwrapped (`@pulumi/policy` unwraps the marked
@@ -17,33 +17,7 @@ describe("policies in the offline plan see secrets as the engine gives them", ()
   writeFileSync(stackFile, "config: {}\n");
   const token = "tok-4f9a1c2e8b7d";
 
-  const program = () => {
-    const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
-    new k8s.apps.v1.Deployment(
-      "leaky",
-      {
-        metadata: { name: "leaky", namespace: "apps" },
-        spec: {
-          selector: { matchLabels: { app: "leaky" } },
-          template: {
-            metadata: { labels: { app: "leaky" } },
-            spec: {
-              containers: [
-                {
-                  name: "app",
-                  image: "ghcr.io/acme/app@sha256:" + "a".repeat(64),
-                  // A secret as a literal value: in the pod spec for everyone who can read it.
-                  env: [{ name: "API_TOKEN", value: pulumi.secret(token) }],
-                },
-              ],
-            },
-          },
-        },
-      },
-      { provider },
-    );
-    return { environment: "prod", token: pulumi.secret(token) };
-  };
+  const program = secretLiteralProgram(token);
 
   it("a secret literal in a credential variable is a mandatory violation, and no output shows it", async () => {
     const ev = await evaluate({ stack: "t", configFile: stackFile, program });

@@ -168,30 +168,30 @@ export class PolicyPack {
         });
       }
     };
-    for (const r of registrations) {
-      const req = new analyzerPb.AnalyzeRequest();
-      req.setType(r.type);
-      req.setUrn(r.urn);
-      req.setName(r.name);
-      req.setProperties(Struct.fromJavaScript(r.inputs));
-      req.setOptions(options(r));
+    // What AnalyzeRequest and the stack's AnalyzerResource share: the resource, its inputs, its
+    // options and its provider.
+    const describe = <T extends Record<string, (v: any) => unknown>>(
+      msg: T,
+      r: Registration,
+    ): T => {
+      msg["setType"]!(r.type);
+      msg["setUrn"]!(r.urn);
+      msg["setName"]!(r.name);
+      msg["setProperties"]!(Struct.fromJavaScript(r.inputs));
+      msg["setOptions"]!(options(r));
       const p = provider(r);
-      if (p !== undefined) req.setProvider(p);
-      collect(await this.call("analyze", req), r.urn);
+      if (p !== undefined) msg["setProvider"]!(p);
+      return msg;
+    };
+    for (const r of registrations) {
+      collect(await this.call("analyze", describe(new analyzerPb.AnalyzeRequest(), r)), r.urn);
     }
     const stack = new analyzerPb.AnalyzeStackRequest();
     stack.setResourcesList(
       registrations.map((r) => {
-        const res = new analyzerPb.AnalyzerResource();
-        res.setType(r.type);
-        res.setUrn(r.urn);
-        res.setName(r.name);
-        res.setProperties(Struct.fromJavaScript(r.inputs));
-        res.setOptions(options(r));
+        const res = describe(new analyzerPb.AnalyzerResource(), r);
         res.setParent(r.parent);
         res.setDependenciesList([...new Set(r.dependsOn)]);
-        const p = provider(r);
-        if (p !== undefined) res.setProvider(p);
         return res;
       }),
     );
