@@ -141,8 +141,8 @@ describe("the example service", () => {
 });
 
 describe("builds in the prod plan", () => {
-  it("plans an image with a registry cache and no latest tag, consumed by digest", () => {
-    const plan = JSON.parse(runPlanCli(["prod", "--json"]).stdout);
+  it("plans an image with a registry cache and no latest tag, consumed by digest", async () => {
+    const plan = JSON.parse((await runPlanCli(["prod", "--json"])).stdout);
     const images = plan.resources.filter((r: Obj) => r.type === "docker-build:index:Image");
     expect(images.length).toBeGreaterThanOrEqual(1);
     for (const i of images) {

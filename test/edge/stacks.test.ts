@@ -58,8 +58,8 @@ describe("the shipped stacks' edges", () => {
 describe("npm run plan -- prod --json: the edge", () => {
   let resources: PlannedResource[];
   let outputs: Record<string, unknown>;
-  beforeAll(() => {
-    const res = runPlanCli(["prod", "--json"]);
+  beforeAll(async () => {
+    const res = await runPlanCli(["prod", "--json"]);
     expect(res.code).toBe(0);
     const plan = JSON.parse(res.stdout);
     resources = plan.resources;

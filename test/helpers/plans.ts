@@ -21,8 +21,15 @@ const evaluations = new Map<string, Promise<Evaluation>>();
 // Evaluations share the SDK's process-wide runtime state: one at a time.
 let queue: Promise<unknown> = Promise.resolve();
 
+/** Runs `fn` after every evaluation queued before it (the SDK's runtime state is global). */
+export function serialized<T>(fn: () => Promise<T>): Promise<T> {
+  const result = queue.then(fn);
+  queue = result.catch(() => undefined);
+  return result;
+}
+
 /** Loads index.ts afresh (only the program module: components are stateless). */
-function freshProgram(): unknown {
+export function freshProgram(): unknown {
   const file = path.join(REPO_ROOT, "index.ts");
   delete require.cache[file];
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is CommonJS.
@@ -34,14 +41,13 @@ export function evaluationOf(stack: string, configFile?: string): Promise<Evalua
   const key = `${stack}\0${configFile ?? ""}`;
   let ev = evaluations.get(key);
   if (ev === undefined) {
-    ev = queue.then(() =>
+    ev = serialized(() =>
       evaluate({
         stack,
         program: freshProgram,
         ...(configFile !== undefined ? { configFile } : {}),
       }),
     );
-    queue = ev.catch(() => undefined);
     evaluations.set(key, ev);
   }
   return ev;

@@ -32,7 +32,7 @@ export function planEditedStack(
   stack: string,
   edit: (doc: YAML.Document) => void,
   args: readonly string[] = [],
-): CliResult {
+): Promise<CliResult> {
   const doc = YAML.parseDocument(readFileSync(stackFile(stack), "utf8"));
   edit(doc);
   const file = path.join(editDir, `${stack}-${edits++}.yaml`);

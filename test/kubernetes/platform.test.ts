@@ -88,9 +88,9 @@ describe("zero-trust baseline of a tier", () => {
 
 describe("the Kubernetes platform in the prod plan", () => {
   let resources: Resource[];
-  beforeAll(() => {
+  beforeAll(async () => {
     // With --show-secrets so Secret objects carry their (placeholder) data for schema checks.
-    const res = runPlanCli(["prod", "--json", "--show-secrets"]);
+    const res = await runPlanCli(["prod", "--json", "--show-secrets"]);
     expect(res.code).toBe(0);
     resources = JSON.parse(res.stdout).resources;
   });
@@ -212,8 +212,8 @@ describe("the Kubernetes platform in the prod plan", () => {
 });
 
 describe("a workload asking for a runtime no pool offers", () => {
-  it("fails the plan with a message naming it", () => {
-    const res = planEditedStack("dev", (doc) =>
+  it("fails the plan with a message naming it", async () => {
+    const res = await planEditedStack("dev", (doc) =>
       doc.setIn(["config", "homebrew-dev:models", 0, "runtime"], "kata"),
     );
     expect(res.code).toBe(1);
@@ -231,8 +231,8 @@ describe("metrics-server and kubelet serving certificates", () => {
       .filter((r) => r.type === "proxmoxve:index/fileLegacy:FileLegacy")
       .map((r) => YAML.parseAllDocuments(r.inputs["sourceRaw"].data).map((d) => d.toJS()));
 
-  it("prod installs pinned metrics-server after the approver, and kubelets rotate serving certs", () => {
-    const res = runPlanCli(["prod", "--json", "--show-secrets"]);
+  it("prod installs pinned metrics-server after the approver, and kubelets rotate serving certs", async () => {
+    const res = await runPlanCli(["prod", "--json", "--show-secrets"]);
     expect(res.code).toBe(0);
     const resources: Resource[] = JSON.parse(res.stdout).resources;
     const approver = resources.filter(
@@ -263,8 +263,8 @@ describe("metrics-server and kubelet serving certificates", () => {
     }
   });
 
-  it("switched off, neither metrics-server, the approver nor the kubelet flag is planned", () => {
-    const res = planEditedStack(
+  it("switched off, neither metrics-server, the approver nor the kubelet flag is planned", async () => {
+    const res = await planEditedStack(
       "dev",
       (doc) => doc.setIn(["config", "homebrew-dev:platform", "metricsServer"], { enabled: false }),
       ["--json", "--show-secrets"],

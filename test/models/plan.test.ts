@@ -5,15 +5,15 @@ import { describe, expect, it } from "vitest";
 import { REPO_ROOT, runPlanCli } from "../helpers/cli";
 
 type Obj = Record<string, any>;
-const resources = (stack: string, extra: string[] = []): Obj[] => {
-  const res = runPlanCli([stack, "--json", ...extra]);
+const resources = async (stack: string, extra: string[] = []): Promise<Obj[]> => {
+  const res = await runPlanCli([stack, "--json", ...extra]);
   expect(res.stderr).toBe("");
   return JSON.parse(res.stdout).resources;
 };
 
 describe("model serving in the shipped stacks", () => {
-  it("prod plans GPU models with the nvidia runtime, a GPU limit, probes, an autoscaler and a PDB", () => {
-    const r = resources("prod");
+  it("prod plans GPU models with the nvidia runtime, a GPU limit, probes, an autoscaler and a PDB", async () => {
+    const r = await resources("prod");
     const sets = r.filter((x) => x.type === "kubernetes:apps/v1:StatefulSet");
     const gpu = sets.filter((s) => s.inputs.spec.template.spec.runtimeClassName === "nvidia");
     expect(gpu.length).toBeGreaterThanOrEqual(1);
@@ -42,8 +42,10 @@ describe("model serving in the shipped stacks", () => {
     }
   });
 
-  it("dev plans a CPU model without GPU requests", () => {
-    const sets = resources("dev").filter((x) => x.type === "kubernetes:apps/v1:StatefulSet");
+  it("dev plans a CPU model without GPU requests", async () => {
+    const sets = (await resources("dev")).filter(
+      (x) => x.type === "kubernetes:apps/v1:StatefulSet",
+    );
     expect(sets.map((s) => s.inputs.metadata.name)).toEqual(["qwen-small"]);
     const spec = sets[0]!.inputs.spec.template.spec;
     expect(JSON.stringify(spec)).not.toContain("nvidia");
@@ -54,14 +56,14 @@ describe("model serving in the shipped stacks", () => {
 describe("model credentials", () => {
   const dev = readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.dev.yaml"), "utf8");
   const dir = mkdtempSync(path.join(tmpdir(), "creds-"));
-  const plan = (extra: string) => {
+  const plan = async (extra: string) => {
     const file = path.join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
     writeFileSync(file, `${dev}${extra}`);
-    return runPlanCli(["dev", "--config", file, "--json"]);
+    return await runPlanCli(["dev", "--config", file, "--json"]);
   };
 
-  it("a token in plain text is refused: it must be set with --secret", () => {
-    const res = plan("  homebrew-dev:huggingFaceToken: hf_plaintext\n");
+  it("a token in plain text is refused: it must be set with --secret", async () => {
+    const res = await plan("  homebrew-dev:huggingFaceToken: hf_plaintext\n");
     expect(res.code).toBe(1);
     expect(res.stderr).toBe(
       "error: invalid stack configuration (1 problem):\n" +
@@ -69,8 +71,8 @@ describe("model credentials", () => {
     );
   });
 
-  it("a secret token reaches the model server only through a Kubernetes Secret", () => {
-    const res = plan("  homebrew-dev:modelApiKey:\n    secure: v1:ZmFrZQ==:ZmFrZQ==\n");
+  it("a secret token reaches the model server only through a Kubernetes Secret", async () => {
+    const res = await plan("  homebrew-dev:modelApiKey:\n    secure: v1:ZmFrZQ==:ZmFrZQ==\n");
     expect(res.code).toBe(0);
     const r: Obj[] = JSON.parse(res.stdout).resources;
     const secret = r.find(

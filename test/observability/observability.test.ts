@@ -96,9 +96,9 @@ describe("data service network policies", () => {
 
 describe("observability and data services per environment", () => {
   const plans: Record<string, Obj[]> = {};
-  beforeAll(() => {
+  beforeAll(async () => {
     for (const s of ["dev", "staging", "prod"]) {
-      plans[s] = JSON.parse(runPlanCli([s, "--json", "--show-secrets"]).stdout).resources;
+      plans[s] = JSON.parse((await runPlanCli([s, "--json", "--show-secrets"])).stdout).resources;
     }
   });
   const has = (stack: string, type: string, name?: string) =>
@@ -129,8 +129,8 @@ describe("observability and data services per environment", () => {
     expect(has("staging", "kubernetes:apps/v1:StatefulSet", "rabbitmq")).toBe(false);
   });
 
-  it("protects the volumes in prod and keeps claims when a StatefulSet goes", () => {
-    const json = JSON.parse(runPlanCli(["prod", "--json"]).stdout).resources as Obj[];
+  it("protects the volumes in prod and keeps claims when a StatefulSet goes", async () => {
+    const json = JSON.parse((await runPlanCli(["prod", "--json"])).stdout).resources as Obj[];
     const stateful = json.filter((r) =>
       ["data-postgres", "data-valkey", "data-rabbitmq"].includes(r.name),
     );
@@ -139,7 +139,7 @@ describe("observability and data services per environment", () => {
       ["data-rabbitmq", true],
       ["data-valkey", true],
     ]);
-    const staging = JSON.parse(runPlanCli(["staging", "--json"]).stdout).resources as Obj[];
+    const staging = JSON.parse((await runPlanCli(["staging", "--json"])).stdout).resources as Obj[];
     expect(staging.find((r) => r.name === "data-valkey")?.protect).toBe(false);
     const valkey = stateful.find((r) => r.name === "data-valkey")!;
     expect(valkey.inputs.spec.persistentVolumeClaimRetentionPolicy).toEqual({
@@ -148,8 +148,8 @@ describe("observability and data services per environment", () => {
     });
   });
 
-  it("keeps credentials in Secrets, referenced, never literal", () => {
-    const json = JSON.parse(runPlanCli(["prod", "--json"]).stdout).resources as Obj[];
+  it("keeps credentials in Secrets, referenced, never literal", async () => {
+    const json = JSON.parse((await runPlanCli(["prod", "--json"])).stdout).resources as Obj[];
     const secret = json.find(
       (r) =>
         r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata.name === "valkey-credentials",

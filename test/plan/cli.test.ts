@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { runPlanCli, type CliResult } from "../helpers/cli";
+import { runPlanCli, runPlanProcess, type CliResult } from "../helpers/cli";
 
 const PEM = /-----BEGIN [A-Z ]*-----/;
 /** base64 of "-----BEGIN" at each of the three byte alignments. */
@@ -8,9 +8,9 @@ const PEM_BASE64 = /LS0tLS1CRUdJT|0tLS0tQkVHSU|tLS0tLUJFR0lO/;
 describe.each(["dev", "staging", "prod"])("npm run plan -- %s", (stack) => {
   let text: CliResult;
   let json: CliResult;
-  beforeAll(() => {
-    text = runPlanCli([stack]);
-    json = runPlanCli([stack, "--json"]);
+  beforeAll(async () => {
+    text = await runPlanCli([stack]);
+    json = await runPlanCli([stack, "--json"]);
   });
 
   it("exits 0 and prints the tree, counts by type and outputs", () => {
@@ -68,8 +68,10 @@ describe.each(["dev", "staging", "prod"])("npm run plan -- %s", (stack) => {
     expect(plan.summary.byType).toEqual(byType);
   });
 
-  it("is byte-identical over two runs", () => {
-    expect(runPlanCli([stack, "--json"]).stdout).toBe(json.stdout);
+  it("is byte-identical over two runs, in this process and as its own process", () => {
+    // The command's own process, as a user runs it: same exit code, same bytes, nothing on stderr.
+    const proc = runPlanProcess([stack, "--json"]);
+    expect(proc).toEqual({ code: 0, stdout: json.stdout, stderr: "" });
   });
 
   it("contains no key material and masks every secret", () => {
@@ -94,8 +96,8 @@ describe.each(["dev", "staging", "prod"])("npm run plan -- %s", (stack) => {
 });
 
 describe("npm run plan: resources per stack", () => {
-  it("reveals secret values only with --show-secrets", () => {
-    const shown = runPlanCli(["prod", "--json", "--show-secrets"]);
+  it("reveals secret values only with --show-secrets", async () => {
+    const shown = await runPlanCli(["prod", "--json", "--show-secrets"]);
     expect(shown.code).toBe(0);
     const plan = JSON.parse(shown.stdout);
     const cert = plan.resources.find(
@@ -105,9 +107,9 @@ describe("npm run plan: resources per stack", () => {
     expect(shown.stdout).not.toContain("[secret]");
   });
 
-  it("prod protects the Talos secrets, dev does not", () => {
-    const prod = JSON.parse(runPlanCli(["prod", "--json"]).stdout);
-    const dev = JSON.parse(runPlanCli(["dev", "--json"]).stdout);
+  it("prod protects the Talos secrets, dev does not", async () => {
+    const prod = JSON.parse((await runPlanCli(["prod", "--json"])).stdout);
+    const dev = JSON.parse((await runPlanCli(["dev", "--json"])).stdout);
     const protectedIn = (plan: { resources: { type: string; protect: boolean }[] }) =>
       plan.resources.filter((r) => r.type.startsWith("tls:") && r.protect).length;
     expect(protectedIn(prod)).toBe(9);

@@ -10,8 +10,8 @@ interface Resource {
 }
 
 /** Plans prod with its stack file changed by `edit`. */
-function planWith(edit: (doc: YAML.Document) => void): Map<string, Resource> {
-  const res = planEditedStack("prod", edit, ["--json"]);
+async function planWith(edit: (doc: YAML.Document) => void): Promise<Map<string, Resource>> {
+  const res = await planEditedStack("prod", edit, ["--json"]);
   expect(res.stderr).toBe("");
   return byUrn(res.stdout);
 }
@@ -36,12 +36,12 @@ const POOLS = ["config", "homebrew-dev:cluster", "workerPools"];
 
 describe("day 2 on prod, plan against plan", () => {
   let base: Map<string, Resource>;
-  beforeAll(() => {
-    base = byUrn(runPlanCli(["prod", "--json"]).stdout);
+  beforeAll(async () => {
+    base = byUrn((await runPlanCli(["prod", "--json"])).stdout);
   });
 
-  it("adding a worker only adds that worker's resources", () => {
-    const next = planWith((doc) => {
+  it("adding a worker only adds that worker's resources", async () => {
+    const next = await planWith((doc) => {
       const nodes = doc.getIn([...POOLS, 0, "nodes"]) as YAML.YAMLSeq;
       nodes.add(doc.createNode({ name: "prod-worker-5", ip: "10.50.0.25" }));
     });
@@ -52,8 +52,8 @@ describe("day 2 on prod, plan against plan", () => {
     for (const urn of d.added) expect(urn).toMatch(/prod-worker-5/);
   });
 
-  it("removing a worker only removes that worker's resources", () => {
-    const next = planWith((doc) => {
+  it("removing a worker only removes that worker's resources", async () => {
+    const next = await planWith((doc) => {
       const nodes = doc.getIn([...POOLS, 0, "nodes"]) as YAML.YAMLSeq;
       nodes.delete(1); // prod-worker-2, in the middle of the pool
     });
@@ -73,8 +73,8 @@ describe("day 2 on prod, plan against plan", () => {
     }
   });
 
-  it("a Talos version change rolls out as upgrade steps and keeps every VM", () => {
-    const next = planWith((doc) =>
+  it("a Talos version change rolls out as upgrade steps and keeps every VM", async () => {
+    const next = await planWith((doc) =>
       doc.setIn(["config", "homebrew-dev:cluster", "talosVersion"], "v1.13.8"),
     );
     const d = diff(base, next);

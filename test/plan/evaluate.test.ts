@@ -25,13 +25,13 @@ describe("evaluation on the mock runtime", () => {
   const emptyStack = path.join(mkdtempSync(path.join(tmpdir(), "evaluate-")), "empty.yaml");
   writeFileSync(emptyStack, "config: {}\n");
 
-  it("prod: answering registrations with their inputs gives the plan the mock round trip gives", () => {
+  it("prod: answering registrations with their inputs gives the plan the mock round trip gives", async () => {
     for (const args of [
       ["prod", "--json"],
       ["prod", "--json", "--show-secrets"],
     ]) {
-      const fast = runPlanCli(args);
-      const roundTrip = runPlanCli(args, { HOMEBREW_PLAN_MOCK_ROUND_TRIP: "1" });
+      const fast = await runPlanCli(args);
+      const roundTrip = await runPlanCli(args, { HOMEBREW_PLAN_MOCK_ROUND_TRIP: "1" });
       expect(fast.code).toBe(0);
       expect(roundTrip.code).toBe(0);
       expect(fast.stdout).toBe(roundTrip.stdout);

@@ -29,8 +29,8 @@ const planOf = (resources: PlanResource[]): Plan => ({
   },
 });
 
-function planWith(edit: (doc: YAML.Document) => void): Plan {
-  const res = planEditedStack("prod", edit, ["--json"]);
+async function planWith(edit: (doc: YAML.Document) => void): Promise<Plan> {
+  const res = await planEditedStack("prod", edit, ["--json"]);
   expect(res.stderr).toBe("");
   return JSON.parse(res.stdout) as Plan;
 }
@@ -39,12 +39,12 @@ const POOLS = ["config", "homebrew-dev:cluster", "workerPools"];
 
 describe("plan diff and pull-request comment on real plan pairs", () => {
   let base: Plan;
-  beforeAll(() => {
-    base = JSON.parse(runPlanCli(["prod", "--json"]).stdout) as Plan;
+  beforeAll(async () => {
+    base = JSON.parse((await runPlanCli(["prod", "--json"])).stdout) as Plan;
   });
 
-  it("a worker added: creates only, a safe verdict, no danger block", () => {
-    const head = planWith((doc) => {
+  it("a worker added: creates only, a safe verdict, no danger block", async () => {
+    const head = await planWith((doc) => {
       (doc.getIn([...POOLS, 0, "nodes"]) as YAML.YAMLSeq).add(
         doc.createNode({ name: "prod-worker-5", ip: "10.50.0.25" }),
       );
@@ -65,8 +65,8 @@ describe("plan diff and pull-request comment on real plan pairs", () => {
     expect(md).toContain("prod-worker-5");
   });
 
-  it("a VM moved to another host: a replacement, shown first with the property forcing it", () => {
-    const head = planWith((doc) => {
+  it("a VM moved to another host: a replacement, shown first with the property forcing it", async () => {
+    const head = await planWith((doc) => {
       doc.setIn([...POOLS, 0, "nodes", 0, "host"], "pve-3");
     });
     const diff = diffPlans(base, head);
@@ -83,8 +83,8 @@ describe("plan diff and pull-request comment on real plan pairs", () => {
     expect(md).toContain("  - `nodeName`: `pve-");
   });
 
-  it("a redirect removed: the list or rule that carried it changes, nothing else", () => {
-    const head = planWith((doc) => {
+  it("a redirect removed: the list or rule that carried it changes, nothing else", async () => {
+    const head = await planWith((doc) => {
       const redirects = doc.getIn(["config", "homebrew-dev:edge", "redirects"]) as YAML.YAMLSeq;
       redirects.delete(0);
     });
@@ -98,8 +98,8 @@ describe("plan diff and pull-request comment on real plan pairs", () => {
     expect(md).toMatch(/\*\*(update|delete)\*\* `cloudflare:index\/(list|ruleset)/);
   });
 
-  it("masks secrets and carries no key material", () => {
-    const head = planWith((doc) =>
+  it("masks secrets and carries no key material", async () => {
+    const head = await planWith((doc) =>
       doc.setIn(["config", "homebrew-dev:cluster", "talosVersion"], "v1.13.8"),
     );
     const md = renderMarkdown(diffPlans(base, head), head);
@@ -179,8 +179,8 @@ describe("diff rules", () => {
 });
 
 describe("system diagram", () => {
-  it("shows hosts with their VMs, the cluster, workloads and public names", () => {
-    const plan = JSON.parse(runPlanCli(["prod", "--json"]).stdout) as Plan;
+  it("shows hosts with their VMs, the cluster, workloads and public names", async () => {
+    const plan = JSON.parse((await runPlanCli(["prod", "--json"])).stdout) as Plan;
     const mermaid = renderMermaid(plan);
     expect(mermaid.startsWith("flowchart LR\n")).toBe(true);
     expect(mermaid).toContain('subgraph host_pve_3["pve-3"]');
@@ -192,11 +192,11 @@ describe("system diagram", () => {
 });
 
 describe("npm run plan -- prod --diff <staging plan> --markdown", () => {
-  it("prints a comment with the counts table, the danger block and a diagram, with no key material", () => {
-    const staging = runPlanCli(["staging", "--json"]);
+  it("prints a comment with the counts table, the danger block and a diagram, with no key material", async () => {
+    const staging = await runPlanCli(["staging", "--json"]);
     const file = path.join(dir, "staging.json");
     writeFileSync(file, staging.stdout);
-    const res = runPlanCli(["prod", "--diff", file, "--markdown"]);
+    const res = await runPlanCli(["prod", "--diff", file, "--markdown"]);
     expect(res.stderr).toBe("");
     expect(res.code).toBe(0);
     expect(res.stdout.startsWith("<!-- homebrew-dev-plan:prod -->\n")).toBe(true);
@@ -209,19 +209,19 @@ describe("npm run plan -- prod --diff <staging plan> --markdown", () => {
     expect(res.stdout.length).toBeLessThanOrEqual(DEFAULT_BUDGET);
   });
 
-  it("refuses --markdown without --diff, and --diff with --show-secrets", () => {
-    const a = runPlanCli(["prod", "--markdown"]);
+  it("refuses --markdown without --diff, and --diff with --show-secrets", async () => {
+    const a = await runPlanCli(["prod", "--markdown"]);
     expect(a.code).toBe(1);
     expect(a.stderr).toMatch(/^error: --markdown needs --diff BASE\.json/);
-    const b = runPlanCli(["prod", "--diff", "x.json", "--show-secrets"]);
+    const b = await runPlanCli(["prod", "--diff", "x.json", "--show-secrets"]);
     expect(b.code).toBe(1);
     expect(b.stderr).toBe("error: --diff cannot be combined with --show-secrets\n");
   });
 
-  it("rejects a base file that is not a plan", () => {
+  it("rejects a base file that is not a plan", async () => {
     const file = path.join(dir, "not-a-plan.json");
     writeFileSync(file, "{}");
-    const res = runPlanCli(["prod", "--diff", file, "--markdown"]);
+    const res = await runPlanCli(["prod", "--diff", file, "--markdown"]);
     expect(res.code).toBe(1);
     expect(res.stderr).toBe(
       `error: ${file} is not a plan made with --json (it has no resources list)\n`,

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { hasStackTrace, REPO_ROOT, runPlanCli } from "../helpers/cli";
 
 describe("the offline plan runs the policy pack", () => {
-  it("a prod stack whose control planes are unprotected exits 2, naming the policy and the resource", () => {
+  it("a prod stack whose control planes are unprotected exits 2, naming the policy and the resource", async () => {
     // A fixture the config schema accepts but production policy forbids.
     const doc = YAML.parseDocument(
       readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.prod.yaml"), "utf8"),
@@ -15,7 +15,7 @@ describe("the offline plan runs the policy pack", () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), "policy-")), "prod-unprotected.yaml");
     writeFileSync(file, doc.toString());
 
-    const text = runPlanCli(["prod", "--config", file]);
+    const text = await runPlanCli(["prod", "--config", file]);
     expect(text.code).toBe(2);
     expect(hasStackTrace(text.stderr)).toBe(false);
     expect(text.stdout).toContain(
@@ -23,7 +23,7 @@ describe("the offline plan runs the policy pack", () => {
     );
     expect(text.stdout).toMatch(/Policies: [1-9]\d* mandatory and \d+ advisory violations\n$/);
 
-    const json = runPlanCli(["prod", "--config", file, "--json"]);
+    const json = await runPlanCli(["prod", "--config", file, "--json"]);
     expect(json.code).toBe(2);
     const plan = JSON.parse(json.stdout);
     expect(plan.policies).toContainEqual({
@@ -34,14 +34,14 @@ describe("the offline plan runs the policy pack", () => {
     });
   });
 
-  it("the same change in dev is advice, not a failure", () => {
+  it("the same change in dev is advice, not a failure", async () => {
     const doc = YAML.parseDocument(
       readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.dev.yaml"), "utf8"),
     );
     doc.setIn(["config", "homebrew-dev:cluster", "controlPlane", "protect"], false);
     const file = path.join(mkdtempSync(path.join(tmpdir(), "policy-")), "dev.yaml");
     writeFileSync(file, doc.toString());
-    const json = runPlanCli(["dev", "--config", file, "--json"]);
+    const json = await runPlanCli(["dev", "--config", file, "--json"]);
     expect(json.code).toBe(0);
     const plan = JSON.parse(json.stdout);
     expect(plan.policies).toContainEqual(

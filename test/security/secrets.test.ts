@@ -53,14 +53,14 @@ describe.each(["dev", "staging", "prod"])("secrets scan of the %s plan", (stack)
   let markdown: string;
   let shown: string;
   let secrets: string[];
-  beforeAll(() => {
-    text = runPlanCli([stack]).stdout;
-    json = runPlanCli([stack, "--json"]).stdout;
+  beforeAll(async () => {
+    text = (await runPlanCli([stack])).stdout;
+    json = (await runPlanCli([stack, "--json"])).stdout;
     // A comparison against an empty plan: every resource, with all its inputs, in the comment.
     const empty = path.join(mkdtempSync(path.join(tmpdir(), "scan-")), "empty.json");
     writeFileSync(empty, JSON.stringify({ stack, resources: [], outputs: {}, policies: [] }));
-    markdown = runPlanCli([stack, "--diff", empty, "--markdown"]).stdout;
-    shown = runPlanCli([stack, "--json", "--show-secrets"]).stdout;
+    markdown = (await runPlanCli([stack, "--diff", empty, "--markdown"])).stdout;
+    shown = (await runPlanCli([stack, "--json", "--show-secrets"])).stdout;
     secrets = generatedSecrets(JSON.parse(json).resources);
   });
 

@@ -1,0 +1,107 @@
+/**
+ * The plan command as a function: arguments in, exit code and output out. `tools/plan.ts` runs
+ * it as the `npm run plan` process; tests call it in-process (a process per plan would measure
+ * Node's start-up, not the plan).
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { diffPlans } from "./diff";
+import { renderMarkdown } from "./markdown";
+import { checkPlan } from "./policies";
+import { buildPlan, renderJson, renderText, type Plan } from "./render";
+import { PlanInputError, evaluate, knownStacks } from "./run";
+
+export const USAGE = `usage: npm run plan -- <stack> [--config FILE] [--json] [--show-secrets]
+       npm run plan -- <stack> --diff BASE.json [--markdown]
+
+  <stack>          a stack name; its config is stacks/Pulumi.<stack>.yaml (${knownStacks().join(", ")})
+  --config FILE    use this stack config file instead
+  --json           print the plan as JSON on stdout
+  --show-secrets   print secret values instead of "[secret]"
+  --diff BASE.json compare with an earlier plan (the --json output of the base branch)
+  --markdown       print the comparison as a pull-request comment (with --diff)
+`;
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface CliOptions {
+  /** Loads the program; @default - requires the repository's index.ts */
+  readonly program?: () => unknown;
+}
+
+/**
+ * Runs `npm run plan -- <argv>`. Exit codes: 0 plan made; 1 invalid configuration, usage or
+ * program error; 2 a mandatory policy failed. A defect of the tool itself rejects.
+ */
+export async function planCli(argv: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
+  const fail = (stderr: string): CliResult => ({ code: 1, stdout: "", stderr });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        config: { type: "string" },
+        json: { type: "boolean", default: false },
+        "show-secrets": { type: "boolean", default: false },
+        diff: { type: "string" },
+        markdown: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (err) {
+    return fail(`error: ${(err as Error).message}\n\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { code: 0, stdout: USAGE, stderr: "" };
+  if (positionals.length !== 1 || positionals[0] === undefined) {
+    return fail(`error: expected exactly one stack name\n\n${USAGE}`);
+  }
+  if (values.markdown && values.diff === undefined) {
+    return fail(`error: --markdown needs --diff BASE.json\n\n${USAGE}`);
+  }
+  if (values.diff !== undefined && values["show-secrets"]) {
+    // A comparison is for pull requests and logs: it never shows secret values.
+    return fail("error: --diff cannot be combined with --show-secrets\n");
+  }
+  let base: Plan | undefined;
+  if (values.diff !== undefined) {
+    try {
+      base = JSON.parse(readFileSync(values.diff, "utf8")) as Plan;
+      if (!Array.isArray(base.resources)) throw new Error("it has no resources list");
+    } catch (err) {
+      return fail(
+        `error: ${values.diff} is not a plan made with --json (${(err as Error).message})\n`,
+      );
+    }
+  }
+  const stack = positionals[0];
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack))
+    return fail(`error: "${stack}" is not a valid stack name\n`);
+  try {
+    const evaluation = await evaluate({
+      stack,
+      ...(values.config !== undefined ? { configFile: values.config } : {}),
+      ...(opts.program !== undefined ? { program: opts.program } : {}),
+    });
+    // Policies judge what the engine would give them (secrets unwrapped); their messages are
+    // masked before anything is printed.
+    const checked = await checkPlan(evaluation);
+    const plan = buildPlan(evaluation, { showSecrets: values["show-secrets"], ...checked });
+    let stdout: string;
+    if (base !== undefined) {
+      const diff = diffPlans(base, plan);
+      stdout = values.markdown ? renderMarkdown(diff, plan) : `${JSON.stringify(diff, null, 2)}\n`;
+    } else {
+      stdout = values.json ? renderJson(plan) : renderText(plan);
+    }
+    return { code: plan.summary.policies.mandatory > 0 ? 2 : 0, stdout, stderr: "" };
+  } catch (err) {
+    if (err instanceof PlanInputError) return fail(`error: ${err.message}\n`);
+    throw err;
+  }
+}
