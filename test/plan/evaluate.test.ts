@@ -38,6 +38,13 @@ describe("evaluation on the mock runtime", () => {
     }
   });
 
+  it("runs the program again on a second evaluation in the same process", async () => {
+    const first = await evaluate({ stack: "dev" });
+    const second = await evaluate({ stack: "dev" });
+    expect(first.registrations.length).toBeGreaterThan(50);
+    expect(second.registrations).toEqual(first.registrations);
+  });
+
   it("secrets, references, nested values and unknown inputs reach dependents the same way", async () => {
     const program = () => {
       const a = new Thing("a", {

@@ -199,8 +199,12 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
     const program =
       opts.program ??
       (() => {
+        // Loaded afresh, so that a second evaluation in one process runs the program again
+        // rather than finding it in the module cache (components are stateless modules).
+        const main = path.join(REPO_ROOT, "index.ts");
+        delete require.cache[main];
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is CommonJS, as under `pulumi up`.
-        return require(path.join(REPO_ROOT, "index.ts")) as unknown;
+        return require(main) as unknown;
       });
     const run = async () => {
       await pulumi.runtime.runInPulumiStack(async () => {
