@@ -436,6 +436,9 @@ export const RedirectSchema = z.strictObject({
     ),
   target: z
     .url({ error: "expected a URL" })
+    // `${1}` is not allowed in an RFC 3986 URI, which is what JSON Schema's `uri` format means
+    // (editors would mark valid targets): it is an RFC 6570 URI template.
+    .meta({ format: "uri-template" })
     .describe(
       "Target URL, https:// only. `${1}`, `${2}`, ... insert what the source's wildcards matched.",
     ),

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { Ajv } from "ajv";
 import * as YAML from "yaml";
 import { describe, expect, it } from "vitest";
+import { stackSchemaValidator } from "../helpers/stackSchema";
 import type { StackConfig } from "../../components/config";
 import { readStackFile } from "../../tools/plan/run";
 import { REPO_ROOT } from "../helpers/cli";
@@ -78,8 +78,7 @@ describe("shipped stacks", () => {
     const schema = JSON.parse(
       readFileSync(path.join(REPO_ROOT, "docs", "stack.schema.json"), "utf8"),
     );
-    const ajv = new Ajv({ allErrors: true, strict: false });
-    const validate = ajv.compile(schema);
+    const validate = stackSchemaValidator(schema);
     expect(validate(YAML.parse(text)), JSON.stringify(validate.errors)).toBe(true);
   });
 });
