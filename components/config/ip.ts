@@ -1,28 +1,27 @@
-/** IPv4 arithmetic for the address-plan rules. Inputs are already schema-validated strings. */
+/**
+ * IPv4 arithmetic for the address-plan rules, on the one implementation the program and the
+ * policy pack share (policies/lib/addresses.ts). Inputs are already schema-validated strings.
+ */
+import {
+  formatIpv4,
+  ipv4CidrContains,
+  parseIpv4,
+  parseIpv4Cidr,
+  type Ipv4Cidr,
+} from "../../policies/lib/addresses";
 
-export interface Cidr {
-  readonly network: number;
-  readonly broadcast: number;
-  readonly prefix: number;
-}
+export type Cidr = Ipv4Cidr;
 
 export function ipToInt(ip: string): number {
-  return ip.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  return parseIpv4(ip) ?? Number.NaN;
 }
 
-export function intToIp(n: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
-}
+export const intToIp = formatIpv4;
 
 export function parseCidr(cidr: string): Cidr {
-  const [ip = "", bits = "32"] = cidr.split("/");
-  const prefix = Number(bits);
-  const size = 2 ** (32 - prefix);
-  const network = Math.floor(ipToInt(ip) / size) * size;
-  return { network, broadcast: network + size - 1, prefix };
+  return parseIpv4Cidr(cidr) ?? { network: Number.NaN, broadcast: Number.NaN, prefix: Number.NaN };
 }
 
 export function cidrContains(cidr: Cidr, ip: string): boolean {
-  const n = ipToInt(ip);
-  return n >= cidr.network && n <= cidr.broadcast;
+  return ipv4CidrContains(cidr, ipToInt(ip));
 }

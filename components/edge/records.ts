@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from "node:net";
+import { nonPublicReason } from "../../policies/lib/addresses";
 import type { StackConfig } from "../config";
 import { keyPath, shortHash, throwIfProblems, type Path, type Problem } from "./problems";
 
@@ -100,49 +101,13 @@ export function resolveRecordName(name: string, zone: string): { fqdn: string; l
   return { fqdn: `${n}.${zone}`, label: n };
 }
 
-function expandIPv6(ip: string): number[] {
-  let text = ip.toLowerCase();
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];
-  if (v4 !== undefined) {
-    const [a = 0, b = 0, c = 0, d = 0] = v4.split(".").map(Number);
-    text = `${text.slice(0, -v4.length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = "", tail] = text.split("::");
-  const part = (s: string) => (s === "" ? [] : s.split(":").map((h) => parseInt(h, 16)));
-  const left = part(head);
-  const right = tail === undefined ? [] : part(tail);
-  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-}
-
 /**
  * Why an address must not appear in public DNS, or `undefined` when it may. Private, loopback
  * and link-local addresses (the node network, the Kubernetes API VIP, the Talos API) mean
- * nothing outside the site and map its internals for anyone who asks.
+ * nothing outside the site and map its internals for anyone who asks. One definition for the
+ * planner and the policy pack: policies/lib/addresses.ts.
  */
-export function privateAddress(ip: string): string | undefined {
-  if (isIPv4(ip)) {
-    const [a = 0, b = 0] = ip.split(".").map(Number);
-    if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) {
-      return "private (RFC 1918)";
-    }
-    if (a === 127) return "loopback";
-    if (a === 169 && b === 254) return "link-local";
-    return undefined;
-  }
-  if (isIPv6(ip)) {
-    const h = expandIPv6(ip);
-    if (h.slice(0, 5).every((x) => x === 0) && h[5] === 0xffff) {
-      return privateAddress(
-        `${(h[6] ?? 0) >> 8}.${(h[6] ?? 0) & 255}.${(h[7] ?? 0) >> 8}.${(h[7] ?? 0) & 255}`,
-      );
-    }
-    if (h.slice(0, 7).every((x) => x === 0) && h[7] === 1) return "loopback";
-    const first = h[0] ?? 0;
-    if ((first & 0xffc0) === 0xfe80) return "link-local";
-    if ((first & 0xfe00) === 0xfc00) return "unique local (RFC 4193)";
-  }
-  return undefined;
-}
+export const privateAddress = nonPublicReason;
 
 /**
  * The stable key of a record. A and CNAME share one slot per name: moving a name between an

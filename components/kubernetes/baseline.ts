@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { NON_PUBLIC_IPV4 } from "../../policies/lib/addresses";
 
 /** Pod Security Standards levels a namespace may enforce (privileged is never ours to create). */
 export const PodSecurityLevel = { baseline: "baseline", restricted: "restricted" } as const;
@@ -44,15 +45,8 @@ const PART_OF = {
   "app.kubernetes.io/managed-by": "pulumi",
 };
 
-/** Private and special ranges never reached through the internet-egress allowance. */
-export const NON_PUBLIC_RANGES = [
-  "10.0.0.0/8",
-  "172.16.0.0/12",
-  "192.168.0.0/16",
-  "100.64.0.0/10",
-  "169.254.0.0/16",
-  "127.0.0.0/8",
-] as const;
+/** Non-public ranges never reached through the internet-egress allowance (one definition). */
+export const NON_PUBLIC_RANGES: readonly string[] = NON_PUBLIC_IPV4.map((r) => r.cidr);
 
 const nsSelector = (name: string) => ({
   namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } },

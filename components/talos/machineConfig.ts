@@ -1,3 +1,4 @@
+import { formatIpv4, parseIpv4 } from "../../policies/lib/addresses";
 import { isIP } from "node:net";
 import { stringify } from "yaml";
 import type { RuntimeFeatures } from "./schematic";
@@ -392,7 +393,6 @@ export function runtimeNodeSettings(features: RuntimeFeatures): RuntimeNodeSetti
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const INSTALL_DISK = /^\/dev\/[A-Za-z0-9._/-]+$/;
 const IMAGE_REF =
   /^[a-z0-9][a-z0-9._-]*(:\d+)?(\/[a-z0-9][a-z0-9._-]*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
@@ -1075,15 +1075,6 @@ interface Cidr {
 }
 interface HostCidr extends Cidr {
   readonly host: number;
-}
-
-function parseIpv4(text: string): number | undefined {
-  if (!IPV4.test(text)) return undefined;
-  return text.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
-}
-
-function formatIpv4(n: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
 }
 
 function splitCidr(text: string): { ip: number; prefix: number } | undefined {

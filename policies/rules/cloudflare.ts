@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { nonPublicReason } from "../lib/addresses";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { resourcePolicy, stackPolicy, type Props } from "./util";
 
@@ -30,25 +30,9 @@ export const recordTtl = resourcePolicy({
   },
 });
 
-/** Private, loopback, link-local and other non-public addresses. */
+/** Private, loopback, link-local and other non-public addresses (lib/addresses.ts). */
 export function isPrivateAddress(ip: string): boolean {
-  if (isIP(ip) === 4) {
-    const [a = 0, b = 0] = ip.split(".").map(Number);
-    return (
-      a === 10 ||
-      a === 127 ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 169 && b === 254) ||
-      (a === 100 && b >= 64 && b <= 127) ||
-      a === 0
-    );
-  }
-  if (isIP(ip) === 6) {
-    const l = ip.toLowerCase();
-    return l === "::1" || l.startsWith("fc") || l.startsWith("fd") || l.startsWith("fe80");
-  }
-  return false;
+  return nonPublicReason(ip) !== undefined;
 }
 
 export const noPrivateAddresses = resourcePolicy({
