@@ -1,3 +1,5 @@
+import { ENGINE_NAMES, type ModelEngineName } from "../catalog/engines";
+import { RUNTIME_NAMES, type RuntimeName } from "../catalog/runtimes";
 import { z } from "zod";
 
 /**
@@ -24,16 +26,17 @@ const hostnameSchema = z
 export const Environment = { dev: "dev", staging: "staging", prod: "prod" } as const;
 export type Environment = (typeof Environment)[keyof typeof Environment];
 
-export const Runtime = { gvisor: "gvisor", kata: "kata", nvidia: "nvidia" } as const;
-export type Runtime = (typeof Runtime)[keyof typeof Runtime];
+/** Sandboxed and GPU runtimes a worker pool can offer (the catalog's runtime table). */
+export const Runtime = Object.fromEntries(RUNTIME_NAMES.map((r) => [r, r])) as {
+  readonly [R in RuntimeName]: R;
+};
+export type Runtime = RuntimeName;
 
-export const ModelEngine = {
-  vllm: "vllm",
-  ollama: "ollama",
-  llamacpp: "llamacpp",
-  dockerModelRunner: "docker-model-runner",
-} as const;
-export type ModelEngine = (typeof ModelEngine)[keyof typeof ModelEngine];
+/** Model-serving engines (the catalog's engine table). */
+export const ModelEngine = Object.fromEntries(ENGINE_NAMES.map((e) => [e, e])) as {
+  readonly [E in ModelEngineName]: E;
+};
+export type ModelEngine = ModelEngineName;
 
 export const CloudflarePlan = {
   free: "free",

@@ -3,14 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { StackConfig } from "../config";
 import { appLabels, containerSecurityContext, podSecurityContext } from "../kubernetes/podDefaults";
+import { CHARTS } from "../catalog/charts";
+import { NAMESPACE_NAME_LABEL } from "../catalog/labels";
+import { IMAGES, imageRef } from "../catalog/images";
 
-export const CNPG_CHART = {
-  chart: "cloudnative-pg",
-  version: "0.27.0",
-  repo: "https://cloudnative-pg.github.io/charts",
-} as const;
-export const VALKEY_IMAGE = "valkey/valkey:8.1.4";
-export const RABBITMQ_IMAGE = "rabbitmq:4.1.4";
+export const CNPG_CHART = CHARTS.cloudnativePg;
+export const VALKEY_IMAGE = imageRef(IMAGES.valkey);
+export const RABBITMQ_IMAGE = imageRef(IMAGES.rabbitmq);
 
 export const PORTS = { postgres: 5432, valkey: 6379, rabbitmq: 5672 } as const;
 
@@ -35,7 +34,7 @@ export function clientPolicy(
       ingress: [
         {
           from: [...clients].sort().map((ns) => ({
-            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+            namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: ns } },
           })),
           ports: [{ protocol: "TCP", port }],
         },

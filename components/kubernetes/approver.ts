@@ -1,6 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { apiServerEgressPolicy, type ApiServerEndpoints } from "./baseline";
+import { IMAGES, imageRef } from "../catalog/images";
+import { MANIFESTS, manifestUrl } from "../catalog/manifests";
 
 /**
  * The kubelet serving-certificate approver (alex1989hu/kubelet-serving-cert-approver), declared
@@ -12,12 +14,11 @@ import { apiServerEgressPolicy, type ApiServerEndpoints } from "./baseline";
  * compares them with the released file.
  */
 export const KUBELET_SERVING_CERT_APPROVER = {
-  version: "v0.11.0",
-  image: "ghcr.io/alex1989hu/kubelet-serving-cert-approver:0.11.0",
+  version: MANIFESTS.kubeletServingCertApprover.version,
+  image: imageRef(IMAGES.kubeletServingCertApprover),
   namespace: "kubelet-serving-cert-approver",
   /** The released manifest the objects are rendered from (documentation and the test). */
-  manifest:
-    "https://github.com/alex1989hu/kubelet-serving-cert-approver/blob/v0.11.0/deploy/standalone-install.yaml",
+  manifest: manifestUrl(MANIFESTS.kubeletServingCertApprover),
 } as const;
 
 const NAME = "kubelet-serving-cert-approver";

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { NON_PUBLIC_IPV4 } from "../../policies/lib/addresses";
+import { NAMESPACE_NAME_LABEL, PART_OF_LABELS, POD_SECURITY_LABEL } from "../catalog/labels";
 
 /** Pod Security Standards levels a namespace may enforce (privileged is never ours to create). */
 export const PodSecurityLevel = { baseline: "baseline", restricted: "restricted" } as const;
@@ -40,16 +41,13 @@ export interface BaselineOptions {
   readonly monitoringNamespace: string;
 }
 
-const PART_OF = {
-  "app.kubernetes.io/part-of": "homebrew-dev",
-  "app.kubernetes.io/managed-by": "pulumi",
-};
+const PART_OF = PART_OF_LABELS;
 
 /** Non-public ranges never reached through the internet-egress allowance (one definition). */
 export const NON_PUBLIC_RANGES: readonly string[] = NON_PUBLIC_IPV4.map((r) => r.cidr);
 
 const nsSelector = (name: string) => ({
-  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } },
+  namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: name } },
 });
 
 /** The Namespace object of a tier, with its Pod Security labels. */
@@ -61,12 +59,12 @@ export function namespaceManifest(tier: NamespaceTier) {
       name: tier.name,
       labels: {
         ...PART_OF,
-        "pod-security.kubernetes.io/enforce": tier.podSecurity,
-        "pod-security.kubernetes.io/enforce-version": "latest",
-        "pod-security.kubernetes.io/audit": "restricted",
-        "pod-security.kubernetes.io/audit-version": "latest",
-        "pod-security.kubernetes.io/warn": "restricted",
-        "pod-security.kubernetes.io/warn-version": "latest",
+        [POD_SECURITY_LABEL.enforce]: tier.podSecurity,
+        [POD_SECURITY_LABEL.enforceVersion]: "latest",
+        [POD_SECURITY_LABEL.audit]: "restricted",
+        [POD_SECURITY_LABEL.auditVersion]: "latest",
+        [POD_SECURITY_LABEL.warn]: "restricted",
+        [POD_SECURITY_LABEL.warnVersion]: "latest",
       },
     },
   };

@@ -3,9 +3,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { appLabels, containerSecurityContext, securePodFields } from "./podDefaults";
+import { IMAGES, imageRef } from "../catalog/images";
 
 /** The pinned connector image. */
-export const CLOUDFLARED_IMAGE = "cloudflare/cloudflared:2025.10.1";
+export const CLOUDFLARED_IMAGE = imageRef(IMAGES.cloudflared);
 /** Port of cloudflared's metrics and readiness endpoint. */
 export const CLOUDFLARED_METRICS_PORT = 2000;
 

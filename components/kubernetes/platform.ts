@@ -2,11 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import { intToIp, parseCidr } from "../config/ip";
-import {
-  API_SERVER_PORT,
-  DEFAULT_SERVICE_SUBNET,
-  NVIDIA_GPU_PRESENT_LABEL,
-} from "../talos/machineConfig";
+import { CHARTS } from "../catalog/charts";
+import { NVIDIA_GPU_PRESENT_LABEL } from "../catalog/labels";
+import { API_SERVER_PORT, DEFAULT_SERVICE_SUBNET } from "../talos/machineConfig";
 import { KubeletServingCertApprover } from "./approver";
 import {
   Baseline,
@@ -18,18 +16,10 @@ import { TunnelIngress, type ExposedService } from "./ingress";
 import { offeredRuntimes, runtimeClasses } from "./runtimes";
 
 /** The pinned NVIDIA device plugin chart. */
-export const NVIDIA_DEVICE_PLUGIN_CHART = {
-  chart: "nvidia-device-plugin",
-  version: "0.17.1",
-  repo: "https://nvidia.github.io/k8s-device-plugin",
-} as const;
+export const NVIDIA_DEVICE_PLUGIN_CHART = CHARTS.nvidiaDevicePlugin;
 
 /** The pinned metrics-server chart (the `metrics.k8s.io` API that autoscalers read). */
-export const METRICS_SERVER_CHART = {
-  chart: "metrics-server",
-  version: "3.13.0",
-  repo: "https://kubernetes-sigs.github.io/metrics-server/",
-} as const;
+export const METRICS_SERVER_CHART = CHARTS.metricsServer;
 
 /** Namespace names of the tiers. */
 export const Tier = {

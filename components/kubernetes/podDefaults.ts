@@ -1,3 +1,4 @@
+import { PART_OF_LABELS } from "../catalog/labels";
 /**
  * Secure pod defaults that pass Pod Security "restricted": non-root, read-only root filesystem,
  * no privilege escalation, every capability dropped, the runtime's default seccomp profile, and
@@ -72,8 +73,7 @@ export function appLabels(args: {
     labels: {
       ...selector,
       "app.kubernetes.io/component": args.component,
-      "app.kubernetes.io/part-of": "homebrew-dev",
-      "app.kubernetes.io/managed-by": "pulumi",
+      ...PART_OF_LABELS,
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Runtime, StackConfig } from "../config";
-import { NVIDIA_GPU_PRESENT_LABEL, RUNTIME_NODE_LABELS } from "../talos/machineConfig";
+import { PART_OF_LABELS } from "../catalog/labels";
+import { RUNTIMES } from "../catalog/runtimes";
 
 /**
  * Container runtimes, from the one declaration in the stack (`workerPools[].runtimes`). The Talos
@@ -7,15 +8,15 @@ import { NVIDIA_GPU_PRESENT_LABEL, RUNTIME_NODE_LABELS } from "../talos/machineC
  * schedule onto the labelled nodes) are both derived from it, so they cannot drift apart.
  */
 
-/** The containerd handler Talos' extension registers for each runtime. */
+/** The containerd handler Talos' extension registers for each runtime (the catalog's table). */
 export const RUNTIME_HANDLERS: Readonly<Record<Runtime, string>> = {
-  gvisor: "runsc",
-  kata: "kata",
-  nvidia: "nvidia",
+  gvisor: RUNTIMES.gvisor.handler,
+  kata: RUNTIMES.kata.handler,
+  nvidia: RUNTIMES.nvidia.handler,
 };
 
 /** Kata runs every pod in a micro-VM; the scheduler must account for the VM's own footprint. */
-export const KATA_POD_OVERHEAD = { cpu: "250m", memory: "160Mi" } as const;
+export const KATA_POD_OVERHEAD = RUNTIMES.kata.podOverhead!;
 
 /** The runtime a workload may ask for: runc is the default and needs no RuntimeClass. */
 export type WorkloadRuntime = "runc" | Runtime;
@@ -67,8 +68,11 @@ function tolerationsFor(runtime: Runtime, cluster: StackConfig["cluster"]): Tole
 export function runtimeClasses(cluster: StackConfig["cluster"]): RuntimeClassSpec[] {
   return offeredRuntimes(cluster).map((runtime) => {
     const tolerations = tolerationsFor(runtime, cluster);
-    const nodeSelector: Record<string, string> = { [RUNTIME_NODE_LABELS[runtime]]: "true" };
-    if (runtime === "nvidia") nodeSelector[NVIDIA_GPU_PRESENT_LABEL] = "true";
+    const facts = RUNTIMES[runtime];
+    const nodeSelector: Record<string, string> = {
+      [facts.nodeLabel]: "true",
+      ...facts.extraNodeLabels,
+    };
     return {
       apiVersion: "node.k8s.io/v1",
       kind: "RuntimeClass",
@@ -77,12 +81,13 @@ export function runtimeClasses(cluster: StackConfig["cluster"]): RuntimeClassSpe
         labels: {
           "app.kubernetes.io/name": runtime,
           "app.kubernetes.io/component": "runtime",
-          "app.kubernetes.io/part-of": "homebrew-dev",
-          "app.kubernetes.io/managed-by": "pulumi",
+          ...PART_OF_LABELS,
         },
       },
       handler: RUNTIME_HANDLERS[runtime],
-      ...(runtime === "kata" ? { overhead: { podFixed: { ...KATA_POD_OVERHEAD } } } : {}),
+      ...(facts.podOverhead !== undefined
+        ? { overhead: { podFixed: { ...facts.podOverhead } } }
+        : {}),
       scheduling: { nodeSelector, ...(tolerations.length > 0 ? { tolerations } : {}) },
     };
   });

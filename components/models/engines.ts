@@ -1,109 +1,6 @@
-import type { Model, ModelEngine } from "../config";
-
-/**
- * What each serving engine needs: its pinned images, port, the routes of its probes and metrics,
- * how it is told which model to serve, and where its model cache lives. All four speak the
- * OpenAI API; readiness uses the engine's model list, which answers only once a model is loaded.
- */
-export interface EngineSpec {
-  /** Pinned image for CPU-only serving, or undefined when the engine needs a GPU. */
-  readonly cpuImage: string | undefined;
-  /** Pinned image with CUDA for GPU serving. */
-  readonly gpuImage: string;
-  readonly port: number;
-  /** OpenAI-compatible base path (what clients put before `/chat/completions`). */
-  readonly apiBase: string;
-  /** Answers 200 once the process is up and the model is loaded (startup probe). */
-  readonly startupPath: string;
-  /** The OpenAI model list: ready means "model loaded and served". */
-  readonly readinessPath: string;
-  readonly livenessPath: string;
-  /** Prometheus metrics route, when the engine exports metrics. */
-  readonly metricsPath: string | undefined;
-  /** Where the cache volume is mounted. */
-  readonly cacheMountPath: string;
-  /** Engines that write caches below $HOME need a writable root filesystem. */
-  readonly readOnlyRootFilesystem: boolean;
-  /** Default requests when the stack gives none. */
-  readonly defaultCpu: number;
-  readonly defaultMemoryMiB: number;
-  /** Which model sources the engine can serve. */
-  readonly sources: readonly ("huggingFace" | "oci" | "ollama")[];
-}
-
-export const VLLM_VERSION = "v0.11.0";
-export const OLLAMA_VERSION = "0.12.6";
-export const LLAMACPP_BUILD = "b7010";
-export const MODEL_RUNNER_VERSION = "v1.2.6";
-
-export const ENGINES: Readonly<Record<ModelEngine, EngineSpec>> = {
-  vllm: {
-    cpuImage: undefined,
-    gpuImage: `vllm/vllm-openai:${VLLM_VERSION}`,
-    port: 8000,
-    apiBase: "/v1",
-    startupPath: "/health",
-    readinessPath: "/v1/models",
-    livenessPath: "/health",
-    metricsPath: "/metrics",
-    cacheMountPath: "/models",
-    readOnlyRootFilesystem: false,
-    defaultCpu: 4,
-    defaultMemoryMiB: 24576,
-    sources: ["huggingFace"],
-  },
-  ollama: {
-    cpuImage: `ollama/ollama:${OLLAMA_VERSION}`,
-    gpuImage: `ollama/ollama:${OLLAMA_VERSION}`,
-    port: 11434,
-    apiBase: "/v1",
-    startupPath: "/",
-    readinessPath: "/v1/models",
-    livenessPath: "/",
-    metricsPath: undefined,
-    cacheMountPath: "/models",
-    readOnlyRootFilesystem: false,
-    defaultCpu: 2,
-    defaultMemoryMiB: 8192,
-    sources: ["ollama"],
-  },
-  llamacpp: {
-    cpuImage: `ghcr.io/ggml-org/llama.cpp:server-${LLAMACPP_BUILD}`,
-    gpuImage: `ghcr.io/ggml-org/llama.cpp:server-cuda-${LLAMACPP_BUILD}`,
-    port: 8080,
-    apiBase: "/v1",
-    startupPath: "/health",
-    readinessPath: "/v1/models",
-    livenessPath: "/health",
-    metricsPath: "/metrics",
-    cacheMountPath: "/models",
-    readOnlyRootFilesystem: true,
-    defaultCpu: 2,
-    defaultMemoryMiB: 4096,
-    sources: ["huggingFace"],
-  },
-  "docker-model-runner": {
-    cpuImage: `docker/model-runner:${MODEL_RUNNER_VERSION}`,
-    gpuImage: `docker/model-runner:${MODEL_RUNNER_VERSION}-cuda`,
-    port: 12434,
-    apiBase: "/engines/v1",
-    startupPath: "/",
-    readinessPath: "/engines/v1/models",
-    livenessPath: "/",
-    metricsPath: undefined,
-    cacheMountPath: "/models",
-    readOnlyRootFilesystem: false,
-    defaultCpu: 2,
-    defaultMemoryMiB: 8192,
-    sources: ["oci", "huggingFace"],
-  },
-};
-
-/** Image used to pre-pull Hugging Face weights into the cache volume. */
-export const PREPULL_PYTHON_IMAGE = "python:3.12-slim-bookworm";
-export const HUGGINGFACE_HUB_VERSION = "0.35.3";
-/** Image used to ask Docker Model Runner to pull an OCI model. */
-export const CURL_IMAGE = "curlimages/curl:8.16.0";
+import { ENGINES } from "../catalog/engines";
+import { PACKAGES } from "../catalog/images";
+import type { Model } from "../config/schema";
 
 /** The source kind a model names. */
 export function sourceKind(m: Model): "huggingFace" | "oci" | "ollama" {
@@ -215,7 +112,7 @@ export function prepullScript(m: Model): string | undefined {
         : `snapshot_download(${repo}, cache_dir="${e.cacheMountPath}/hf/hub")`;
     return [
       "set -eu",
-      `pip install --quiet --no-cache-dir --target /tmp/py huggingface_hub==${HUGGINGFACE_HUB_VERSION}`,
+      `pip install --quiet --no-cache-dir --target /tmp/py huggingface_hub==${PACKAGES.huggingFaceHub}`,
       `PYTHONPATH=/tmp/py python -c 'from huggingface_hub import hf_hub_download, snapshot_download; ${download}'`,
     ].join("\n");
   }

@@ -3,16 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Model, StackConfig } from "../config";
 import { appLabels, containerSecurityContext, podSecurityContext } from "../kubernetes/podDefaults";
 import { runtimeClassName, type Toleration } from "../kubernetes/runtimes";
-import { NVIDIA_GPU_PRESENT_LABEL } from "../talos/machineConfig";
-import {
-  CURL_IMAGE,
-  ENGINES,
-  PREPULL_PYTHON_IMAGE,
-  engineArgs,
-  engineEnv,
-  prepullScript,
-  sourceKind,
-} from "./engines";
+import { ENGINES } from "../catalog/engines";
+import { IMAGES, imageRef } from "../catalog/images";
+import { NVIDIA_GPU_PRESENT_LABEL } from "../catalog/labels";
+import { engineArgs, engineEnv, prepullScript, sourceKind } from "./engines";
 
 /** The label Prometheus selects model servers by. */
 export const MODEL_SERVER_COMPONENT = "model-server";
@@ -168,7 +162,7 @@ export class ModelServer extends pulumi.ComponentResource {
         ? [
             {
               name: "prepull",
-              image: sourceKind(m) === "ollama" ? image : PREPULL_PYTHON_IMAGE,
+              image: sourceKind(m) === "ollama" ? image : imageRef(IMAGES.prepullPython),
               command: ["sh", "-c", script],
               env: [
                 ...engineEnv(m),
@@ -281,7 +275,7 @@ export class ModelServer extends pulumi.ComponentResource {
                 containers: [
                   {
                     name: "prepull",
-                    image: CURL_IMAGE,
+                    image: imageRef(IMAGES.curl),
                     args: [
                       "-fsS",
                       "--retry",

@@ -2,16 +2,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import type { ExposedService } from "../kubernetes/ingress";
+import { CHARTS } from "../catalog/charts";
 
-/** Pinned charts. */
-export const CHARTS = {
-  kubePrometheusStack: {
-    chart: "kube-prometheus-stack",
-    version: "78.2.1",
-    repo: "https://prometheus-community.github.io/helm-charts",
-  },
-  loki: { chart: "loki", version: "6.30.1", repo: "https://grafana.github.io/helm-charts" },
-  alloy: { chart: "alloy", version: "0.12.0", repo: "https://grafana.github.io/helm-charts" },
+/** The charts of this area (pinned in the catalog). */
+export const OBSERVABILITY_CHARTS = {
+  kubePrometheusStack: CHARTS.kubePrometheusStack,
+  loki: CHARTS.loki,
+  alloy: CHARTS.alloy,
 } as const;
 
 /** Helm release name of the monitoring stack; its Grafana Service is `<release>-grafana`. */

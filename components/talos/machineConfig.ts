@@ -1,3 +1,4 @@
+import { RUNTIMES, RUNTIME_NAMES } from "../catalog/runtimes";
 import { formatIpv4, parseIpv4 } from "../../policies/lib/addresses";
 import { isIP } from "node:net";
 import { stringify } from "yaml";
@@ -320,20 +321,10 @@ export const CLUSTER_DNS_DOMAIN = "cluster.local";
 
 /** Node labels that mark which sandboxed or GPU runtimes a node offers (RuntimeClass selectors). */
 export const RUNTIME_NODE_LABELS = {
-  gvisor: "homebrew-dev.io/runtime.gvisor",
-  kata: "homebrew-dev.io/runtime.kata",
-  nvidia: "homebrew-dev.io/runtime.nvidia",
+  gvisor: RUNTIMES.gvisor.nodeLabel,
+  kata: RUNTIMES.kata.nodeLabel,
+  nvidia: RUNTIMES.nvidia.nodeLabel,
 } as const satisfies Record<keyof RuntimeFeatures, string>;
-/** The label the NVIDIA device plugin selects GPU nodes by. */
-export const NVIDIA_GPU_PRESENT_LABEL = "nvidia.com/gpu.present";
-
-/** Kernel modules of the NVIDIA open driver, in load order (the core module first). */
-export const NVIDIA_KERNEL_MODULES: readonly string[] = [
-  "nvidia",
-  "nvidia_uvm",
-  "nvidia_drm",
-  "nvidia_modeset",
-];
 
 /** Pod Security admission defaults every control plane enforces. */
 export const POD_SECURITY_DEFAULTS = {
@@ -371,17 +362,13 @@ export function runtimeNodeSettings(features: RuntimeFeatures): RuntimeNodeSetti
   const kernelModules: string[] = [];
   const sysctls: Record<string, string> = {};
   const labels: Record<string, string> = {};
-  if (features.gvisor) labels[RUNTIME_NODE_LABELS.gvisor] = "true";
-  if (features.kata) labels[RUNTIME_NODE_LABELS.kata] = "true";
-  if (features.nvidia) {
-    // The extension ships the modules but Talos loads nothing it is not told to.
-    kernelModules.push(...NVIDIA_KERNEL_MODULES);
-    // Talos hardens the BPF JIT for everyone (2); the constant blinding stops libnvidia-container
-    // from reading back the cgroup device program it extends. 1 keeps hardening for unprivileged
-    // programs only.
-    sysctls["net.core.bpf_jit_harden"] = "1";
-    labels[RUNTIME_NODE_LABELS.nvidia] = "true";
-    labels[NVIDIA_GPU_PRESENT_LABEL] = "true";
+  for (const name of RUNTIME_NAMES) {
+    if (!features[name]) continue;
+    const runtime = RUNTIMES[name];
+    kernelModules.push(...runtime.kernelModules);
+    Object.assign(sysctls, runtime.sysctls);
+    labels[runtime.nodeLabel] = "true";
+    Object.assign(labels, runtime.extraNodeLabels);
   }
   return { kernelModules, sysctls: sortedRecord(sysctls), labels: sortedRecord(labels) };
 }

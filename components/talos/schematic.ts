@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { RUNTIMES, RUNTIME_NAMES } from "../catalog/runtimes";
 
 /**
  * An Image Factory schematic: the customisation baked into a Talos node image.
@@ -32,13 +33,13 @@ export interface ImageFeatures extends RuntimeFeatures {
   readonly guestAgent: boolean;
 }
 
-/** The official extension names this project uses. */
+/** The official extension names this project uses (runtime extensions from the catalog). */
 export const OfficialExtension = {
   qemuGuestAgent: "siderolabs/qemu-guest-agent",
-  gvisor: "siderolabs/gvisor",
-  kataContainers: "siderolabs/kata-containers",
-  nvidiaOpenGpuKernelModules: "siderolabs/nvidia-open-gpu-kernel-modules-production",
-  nvidiaContainerToolkit: "siderolabs/nvidia-container-toolkit-production",
+  gvisor: RUNTIMES.gvisor.extensions[0]!,
+  kataContainers: RUNTIMES.kata.extensions[0]!,
+  nvidiaOpenGpuKernelModules: RUNTIMES.nvidia.extensions[0]!,
+  nvidiaContainerToolkit: RUNTIMES.nvidia.extensions[1]!,
 } as const;
 export type OfficialExtension = (typeof OfficialExtension)[keyof typeof OfficialExtension];
 
@@ -128,15 +129,9 @@ export function schematicId(s: Schematic): string {
 export function extensionsFor(features: ImageFeatures): readonly string[] {
   const names: string[] = [];
   if (features.guestAgent) names.push(OfficialExtension.qemuGuestAgent);
-  if (features.gvisor) names.push(OfficialExtension.gvisor);
-  if (features.kata) names.push(OfficialExtension.kataContainers);
-  if (features.nvidia) {
-    // The kernel modules and the userspace toolkit only work as a pair of the same driver branch.
-    names.push(
-      OfficialExtension.nvidiaOpenGpuKernelModules,
-      OfficialExtension.nvidiaContainerToolkit,
-    );
-  }
+  // NVIDIA's kernel modules and userspace toolkit only work as a pair of the same driver branch:
+  // the catalog lists both.
+  for (const name of RUNTIME_NAMES) if (features[name]) names.push(...RUNTIMES[name].extensions);
   return names.sort(compareBytes);
 }
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig, type StackConfig } from "../../components/config";
-import { ENGINES } from "../../components/models/engines";
+import { ENGINES } from "../../components/catalog/engines";
 import { ModelServer } from "../../components/models/modelServer";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as pulumi from "@pulumi/pulumi";

@@ -1,0 +1,99 @@
+import { IMAGES, imageRef } from "./images";
+
+/** The model-serving engines a stack can name. */
+export const ENGINE_NAMES = ["vllm", "ollama", "llamacpp", "docker-model-runner"] as const;
+export type ModelEngineName = (typeof ENGINE_NAMES)[number];
+
+/**
+ * What each serving engine needs: its pinned images, port, the routes of its probes and metrics,
+ * how it is told which model to serve, and where its model cache lives. All four speak the
+ * OpenAI API; readiness uses the engine's model list, which answers only once a model is loaded.
+ */
+export interface EngineSpec {
+  /** Pinned image for CPU-only serving, or undefined when the engine needs a GPU. */
+  readonly cpuImage: string | undefined;
+  /** Pinned image with CUDA for GPU serving. */
+  readonly gpuImage: string;
+  readonly port: number;
+  /** OpenAI-compatible base path (what clients put before `/chat/completions`). */
+  readonly apiBase: string;
+  /** Answers 200 once the process is up and the model is loaded (startup probe). */
+  readonly startupPath: string;
+  /** The OpenAI model list: ready means "model loaded and served". */
+  readonly readinessPath: string;
+  readonly livenessPath: string;
+  /** Prometheus metrics route, when the engine exports metrics. */
+  readonly metricsPath: string | undefined;
+  /** Where the cache volume is mounted. */
+  readonly cacheMountPath: string;
+  /** Engines that write caches below $HOME need a writable root filesystem. */
+  readonly readOnlyRootFilesystem: boolean;
+  /** Default requests when the stack gives none. */
+  readonly defaultCpu: number;
+  readonly defaultMemoryMiB: number;
+  /** Which model sources the engine can serve. */
+  readonly sources: readonly ("huggingFace" | "oci" | "ollama")[];
+}
+
+export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
+  vllm: {
+    cpuImage: undefined,
+    gpuImage: imageRef(IMAGES.vllm),
+    port: 8000,
+    apiBase: "/v1",
+    startupPath: "/health",
+    readinessPath: "/v1/models",
+    livenessPath: "/health",
+    metricsPath: "/metrics",
+    cacheMountPath: "/models",
+    readOnlyRootFilesystem: false,
+    defaultCpu: 4,
+    defaultMemoryMiB: 24576,
+    sources: ["huggingFace"],
+  },
+  ollama: {
+    cpuImage: imageRef(IMAGES.ollama),
+    gpuImage: imageRef(IMAGES.ollama),
+    port: 11434,
+    apiBase: "/v1",
+    startupPath: "/",
+    readinessPath: "/v1/models",
+    livenessPath: "/",
+    metricsPath: undefined,
+    cacheMountPath: "/models",
+    readOnlyRootFilesystem: false,
+    defaultCpu: 2,
+    defaultMemoryMiB: 8192,
+    sources: ["ollama"],
+  },
+  llamacpp: {
+    cpuImage: imageRef(IMAGES.llamacpp),
+    gpuImage: imageRef(IMAGES.llamacppCuda),
+    port: 8080,
+    apiBase: "/v1",
+    startupPath: "/health",
+    readinessPath: "/v1/models",
+    livenessPath: "/health",
+    metricsPath: "/metrics",
+    cacheMountPath: "/models",
+    readOnlyRootFilesystem: true,
+    defaultCpu: 2,
+    defaultMemoryMiB: 4096,
+    sources: ["huggingFace"],
+  },
+  "docker-model-runner": {
+    cpuImage: imageRef(IMAGES.modelRunner),
+    gpuImage: imageRef(IMAGES.modelRunnerCuda),
+    port: 12434,
+    apiBase: "/engines/v1",
+    startupPath: "/",
+    readinessPath: "/engines/v1/models",
+    livenessPath: "/",
+    metricsPath: undefined,
+    cacheMountPath: "/models",
+    readOnlyRootFilesystem: false,
+    defaultCpu: 2,
+    defaultMemoryMiB: 8192,
+    sources: ["oci", "huggingFace"],
+  },
+};
