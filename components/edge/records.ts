@@ -173,30 +173,32 @@ function fromSpec(
   problems: Problem[],
 ): Candidate | undefined {
   const { fqdn, label } = resolveRecordName(spec.name, zone);
-  const bad = (message: string) => {
-    problems.push({ path, message });
+  // Each problem names the field it is about: `edge.records[3].content`, not the record.
+  const at = (field: string): Path => [...path, field];
+  const bad = (message: string, field = "content") => {
+    problems.push({ path: at(field), message });
     return undefined;
   };
-  if (fqdn.length > 253) return bad(`${fqdn} is longer than 253 characters`);
+  if (fqdn.length > 253) return bad(`${fqdn} is longer than 253 characters`, "name");
   const before = problems.length;
   if (spec.proxied && !PROXIABLE.has(spec.type)) {
     problems.push({
-      path,
+      path: at("proxied"),
       message: `only A, AAAA and CNAME records can be proxied (got ${spec.type})`,
     });
   }
   if (spec.proxied && spec.ttl !== 1) {
     problems.push({
-      path,
+      path: at("ttl"),
       message: `a proxied record's TTL is automatic: set ttl to 1 or leave it out (got ${spec.ttl})`,
     });
   }
   const needsPriority = spec.type === "MX" || spec.type === "SRV";
   if (needsPriority && spec.priority === undefined) {
-    problems.push({ path, message: `${an(spec.type)} record needs a priority` });
+    problems.push({ path: at("priority"), message: `${an(spec.type)} record needs a priority` });
   }
   if (!needsPriority && spec.priority !== undefined) {
-    problems.push({ path, message: `priority applies only to MX and SRV records` });
+    problems.push({ path: at("priority"), message: `priority applies only to MX and SRV records` });
   }
 
   const content = spec.content.trim();
@@ -254,7 +256,10 @@ function fromSpec(
     }
     case "SRV": {
       if (!/^_[a-z0-9-]+\._(tcp|udp|tls)(\.|$)/.test(label)) {
-        return bad(`an SRV record is named _service._proto, such as _sip._tcp (got "${label}")`);
+        return bad(
+          `an SRV record is named _service._proto, such as _sip._tcp (got "${label}")`,
+          "name",
+        );
       }
       const data = parseSrv(content, spec.priority ?? 0);
       if (data === undefined) {

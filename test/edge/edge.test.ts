@@ -279,7 +279,7 @@ describe("Edge validation", () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems).toEqual([
-      "homebrew-dev:edge.records[0]: 10.0.0.10 is a private (RFC 1918) address; public DNS must not publish it",
+      "homebrew-dev:edge.records[0].content: 10.0.0.10 is a private (RFC 1918) address; public DNS must not publish it",
       'homebrew-dev:edge.redirects[0]: target must be an https:// URL (got "http://example.com/b")',
       "homebrew-dev:edge.cachePaths[1]: duplicate path /a/ (also edge.cachePaths[0])",
     ]);

@@ -171,7 +171,7 @@ describe("planDnsRecords", () => {
         { name: "api", type: "A", content: "10.50.0.10" },
       ]),
     ).toEqual([
-      "homebrew-dev:edge.records[1]: 10.50.0.10 is a private (RFC 1918) address; public DNS must not publish it",
+      "homebrew-dev:edge.records[1].content: 10.50.0.10 is a private (RFC 1918) address; public DNS must not publish it",
     ]);
   });
 
@@ -184,10 +184,10 @@ describe("planDnsRecords", () => {
         { name: "d", type: "AAAA", content: "fd00::1" },
       ]),
     ).toEqual([
-      "homebrew-dev:edge.records[0]: 127.0.0.1 is a loopback address; public DNS must not publish it",
-      "homebrew-dev:edge.records[1]: 169.254.0.5 is a link-local address; public DNS must not publish it",
-      "homebrew-dev:edge.records[2]: fe80::1 is a link-local address; public DNS must not publish it",
-      "homebrew-dev:edge.records[3]: fd00::1 is a unique local (RFC 4193) address; public DNS must not publish it",
+      "homebrew-dev:edge.records[0].content: 127.0.0.1 is a loopback address; public DNS must not publish it",
+      "homebrew-dev:edge.records[1].content: 169.254.0.5 is a link-local address; public DNS must not publish it",
+      "homebrew-dev:edge.records[2].content: fe80::1 is a link-local address; public DNS must not publish it",
+      "homebrew-dev:edge.records[3].content: fd00::1 is a unique local (RFC 4193) address; public DNS must not publish it",
     ]);
   });
 
@@ -199,7 +199,7 @@ describe("planDnsRecords", () => {
 
   it("fails when a record of a type that cannot be proxied is proxied", () => {
     expect(problems([{ name: "@", type: "TXT", content: "x", proxied: true }])).toEqual([
-      "homebrew-dev:edge.records[0]: only A, AAAA and CNAME records can be proxied (got TXT)",
+      "homebrew-dev:edge.records[0].proxied: only A, AAAA and CNAME records can be proxied (got TXT)",
     ]);
   });
 
@@ -207,7 +207,7 @@ describe("planDnsRecords", () => {
     expect(
       problems([{ name: "www", type: "A", content: "203.0.113.1", proxied: true, ttl: 3600 }]),
     ).toEqual([
-      "homebrew-dev:edge.records[0]: a proxied record's TTL is automatic: set ttl to 1 or leave it out (got 3600)",
+      "homebrew-dev:edge.records[0].ttl: a proxied record's TTL is automatic: set ttl to 1 or leave it out (got 3600)",
     ]);
   });
 
@@ -273,8 +273,8 @@ describe("planDnsRecords", () => {
         { name: "@", type: "TXT", content: "x", priority: 5 },
       ]),
     ).toEqual([
-      "homebrew-dev:edge.records[0]: an MX record needs a priority",
-      "homebrew-dev:edge.records[1]: priority applies only to MX and SRV records",
+      "homebrew-dev:edge.records[0].priority: an MX record needs a priority",
+      "homebrew-dev:edge.records[1].priority: priority applies only to MX and SRV records",
     ]);
   });
 
@@ -288,11 +288,11 @@ describe("planDnsRecords", () => {
         { name: "sip", type: "SRV", content: "5 5060 sip.example.com", priority: 1 },
       ]),
     ).toEqual([
-      'homebrew-dev:edge.records[0]: expected an IPv4 address for an A record (got "2001:db8::1")',
-      'homebrew-dev:edge.records[1]: expected a hostname for a CNAME record (got "not a host")',
-      'homebrew-dev:edge.records[2]: expected CAA content such as 0 issue "letsencrypt.org" (got "issue anyone")',
-      'homebrew-dev:edge.records[3]: expected SRV content "<weight> <port> <target>" such as "5 5060 sip.example.com" (got "sip.example.com")',
-      'homebrew-dev:edge.records[4]: an SRV record is named _service._proto, such as _sip._tcp (got "sip")',
+      'homebrew-dev:edge.records[0].content: expected an IPv4 address for an A record (got "2001:db8::1")',
+      'homebrew-dev:edge.records[1].content: expected a hostname for a CNAME record (got "not a host")',
+      'homebrew-dev:edge.records[2].content: expected CAA content such as 0 issue "letsencrypt.org" (got "issue anyone")',
+      'homebrew-dev:edge.records[3].content: expected SRV content "<weight> <port> <target>" such as "5 5060 sip.example.com" (got "sip.example.com")',
+      'homebrew-dev:edge.records[4].name: an SRV record is named _service._proto, such as _sip._tcp (got "sip")',
     ]);
   });
 
