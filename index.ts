@@ -6,7 +6,8 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "./components/config";
+import { loadStackConfig } from "./components/stack/load";
+import { declaredHostnames } from "./components/config/hostnames";
 import { ContainerImage } from "./components/build/image";
 import { ServiceApp, appServiceUrl } from "./components/build/serviceApp";
 import { DataServices } from "./components/data/data";
@@ -54,15 +55,26 @@ const cloudflareProvider =
 
 // Every exposed service declares a hostname: it becomes a tunnel route (and a DNS name).
 const grafana = grafanaExposure(config.platform, Tier.observability);
-const exposed: ExposedService[] = [
-  ...(grafana !== undefined ? [grafana] : []),
-  ...config.models
-    .filter((m) => m.hostname !== undefined)
-    .map((m) => ({ hostname: m.hostname!, service: modelServiceUrl(m, Tier.models) })),
-  ...config.builds.images
-    .filter((i) => i.hostname !== undefined)
-    .map((i) => ({ hostname: i.hostname!, service: appServiceUrl(i.name, Tier.apps) })),
-];
+const exposed: ExposedService[] = declaredHostnames(config).map((d): ExposedService => {
+  switch (d.owner.kind) {
+    case "grafana":
+      return grafana!;
+    case "model":
+      return {
+        hostname: d.hostname,
+        service: modelServiceUrl(config.models[d.owner.index]!, Tier.models),
+      };
+    case "image":
+      return {
+        hostname: d.hostname,
+        service: appServiceUrl(config.builds.images[d.owner.index]!.name, Tier.apps),
+      };
+    default: {
+      const never: never = d.owner;
+      throw new Error(`unknown hostname owner ${JSON.stringify(never)}`);
+    }
+  }
+});
 
 const platform = new KubernetesPlatform(
   "platform",

@@ -1,3 +1,2 @@
 export * from "./schema";
 export * from "./validate";
-export * from "./load";

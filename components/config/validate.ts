@@ -4,11 +4,13 @@ import {
   BuildsSchema,
   ClusterSchema,
   ModelSchema,
+  PlatformSchema,
   ProxmoxSchema,
   StackConfigSchema,
   type StackConfig,
 } from "./schema";
 import { engineProblems } from "../models/engines";
+import { declaredHostnames, duplicateHostnameProblems } from "./hostnames";
 import { cidrContains, parseCidr, ipToInt, intToIp } from "./ip";
 
 /** The Pulumi config namespace of every key this program reads. */
@@ -35,7 +37,10 @@ export function formatPath(path: Path): string {
   const [head, ...rest] = path;
   let out = head === undefined ? CONFIG_NAMESPACE : `${CONFIG_NAMESPACE}:${String(head)}`;
   for (const segment of rest) {
-    out += typeof segment === "number" ? `[${segment}]` : `.${String(segment)}`;
+    if (typeof segment === "number") out += `[${segment}]`;
+    // A map key that is not a plain name (a label such as `kubernetes.io/role`) is quoted.
+    else if (/^[A-Za-z_$][\w$-]*$/.test(String(segment))) out += `.${String(segment)}`;
+    else out += `[${JSON.stringify(String(segment))}]`;
   }
   return out;
 }
@@ -114,7 +119,7 @@ interface Problem {
  * on sections that passed the schema, so a type error elsewhere does not hide these.
  */
 export function crossFieldProblems(
-  c: Partial<Pick<StackConfig, "proxmox" | "cluster" | "models" | "builds">>,
+  c: Partial<Pick<StackConfig, "proxmox" | "cluster" | "models" | "builds" | "platform">>,
 ): Problem[] {
   const problems: Problem[] = [];
   const { proxmox } = c;
@@ -139,6 +144,17 @@ export function crossFieldProblems(
   if (c.cluster !== undefined) problems.push(...clusterProblems(c.cluster, proxmox, hostNames));
   if (c.models !== undefined && c.cluster !== undefined) {
     problems.push(...modelProblems(c.models, c.cluster));
+  }
+  if (c.models !== undefined) {
+    problems.push(
+      ...duplicateHostnameProblems(
+        declaredHostnames({
+          models: c.models,
+          ...(c.platform !== undefined ? { platform: c.platform } : {}),
+          ...(c.builds !== undefined ? { builds: c.builds } : {}),
+        }),
+      ),
+    );
   }
   if (c.builds?.images.length && c.builds.registry === undefined) {
     problems.push({
@@ -383,7 +399,9 @@ function partialCrossFieldProblems(raw: unknown): Problem[] {
   const cluster = section(ClusterSchema, r["cluster"]);
   const models = section(z.array(ModelSchema).default([]), r["models"]);
   const builds = section(BuildsSchema.default({ buildOnPreview: false, images: [] }), r["builds"]);
+  const platform = section(PlatformSchema, r["platform"]);
   return crossFieldProblems({
+    ...(platform !== undefined ? { platform } : {}),
     ...(proxmox !== undefined ? { proxmox } : {}),
     ...(cluster !== undefined ? { cluster } : {}),
     ...(models !== undefined ? { models } : {}),

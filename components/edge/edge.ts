@@ -2,7 +2,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import { CACHE_PHASE, cacheRulePlanAndProblems, type CacheRule } from "./cache";
-import { throwIfProblems } from "./problems";
+import { throwIfProblems, type Problem } from "./problems";
 import { dnsRecordPlanAndProblems, type DnsRecordPlan, type ExposedName } from "./records";
 import {
   BULK_REDIRECT_PHASE,
@@ -44,6 +44,15 @@ export interface EdgePlan {
  * Plans records, redirects and cache rules together and throws one `ConfigError` naming every
  * problem of the three. Pure and deterministic.
  */
+/** Every problem of the edge section (records, redirects, cache rules), with key paths. Pure. */
+export function edgeProblems(edge: EdgeConfig, services: readonly ExposedName[] = []): Problem[] {
+  const records = dnsRecordPlanAndProblems(edge, services);
+  const redirects = redirectPlanAndProblems(edge.redirects, edge.plan, { zone: edge.zone.name });
+  const proxied = records.plan.records.filter((r) => r.proxied).map((r) => r.name);
+  const cache = cacheRulePlanAndProblems(edge.cachePaths, proxied, edge.plan);
+  return [...records.problems, ...redirects.problems, ...cache.problems];
+}
+
 export function planEdge(edge: EdgeConfig, services: readonly ExposedName[] = []): EdgePlan {
   const records = dnsRecordPlanAndProblems(edge, services);
   const redirects = redirectPlanAndProblems(edge.redirects, edge.plan, { zone: edge.zone.name });

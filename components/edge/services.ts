@@ -1,4 +1,5 @@
 import { isIPv4 } from "node:net";
+import { declaredHostnames } from "../config/hostnames";
 import type { StackConfig } from "../config";
 import type { ExposedName } from "./records";
 
@@ -21,38 +22,11 @@ export function exposedNames(
   if (target === undefined) return [];
   const kind = isIPv4(target) ? "A" : "CNAME";
   const targetPath = ["edge", "ingressTarget"] as const;
-  const names: ExposedName[] = [];
-  const observability = config.platform.observability;
-  if (observability.enabled && observability.grafanaHostname !== undefined) {
-    names.push({
-      hostname: observability.grafanaHostname,
-      target,
-      kind,
-      path: ["platform", "observability", "grafanaHostname"],
-      targetPath,
-    });
-  }
-  config.builds?.images.forEach((img, i) => {
-    if (img.hostname !== undefined) {
-      names.push({
-        hostname: img.hostname,
-        target,
-        kind,
-        path: ["builds", "images", i, "hostname"],
-        targetPath,
-      });
-    }
-  });
-  config.models.forEach((m, i) => {
-    if (m.hostname !== undefined) {
-      names.push({
-        hostname: m.hostname,
-        target,
-        kind,
-        path: ["models", i, "hostname"],
-        targetPath,
-      });
-    }
-  });
-  return names;
+  return declaredHostnames(config).map((d) => ({
+    hostname: d.hostname,
+    target,
+    kind,
+    path: d.path,
+    targetPath,
+  }));
 }

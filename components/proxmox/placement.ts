@@ -98,8 +98,22 @@ export interface PlacementOptions {
  * The input is invalid or the VMs do not fit. `problems` holds every problem found, one line
  * each, so a user fixes them in one round instead of one per `pulumi preview`.
  */
+/** Why a request did not fit: the resources it is short of, or a control-plane host. */
+export type MisfitReason = "vCPU" | "MiB memory" | "GPU" | "controlPlaneHost" | "combined";
+
+/** One node that did not fit: its index in the requests, and why. */
+export interface Misfit {
+  readonly index: number;
+  readonly reasons: readonly MisfitReason[];
+  readonly message: string;
+}
+
 export class PlacementError extends Error {
-  constructor(public readonly problems: readonly string[]) {
+  constructor(
+    public readonly problems: readonly string[],
+    /** The nodes that did not fit; empty when the input itself was invalid. */
+    public readonly misfits: readonly Misfit[] = [],
+  ) {
     super(
       `cannot place the VMs (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
         problems.map((p) => `  - ${p}`).join("\n"),
@@ -362,34 +376,45 @@ const resources = [
 ] as const;
 
 /** Why no candidate host takes the request, naming the short resource and the best offer. */
-function explainMisfit(request: PlacementRequest, candidates: readonly HostState[]): string {
+function explainMisfit(
+  request: PlacementRequest,
+  candidates: readonly HostState[],
+): { message: string; reasons: MisfitReason[] } {
   const sorted = [...candidates].sort((a, b) => compareNames(a.name, b.name));
   let pool = sorted;
   if (request.role === PlacementRole.controlPlane) {
     pool = sorted.filter((s) => s.controlPlane === undefined);
     if (pool.length === 0) {
       const occupied = sorted.map((s) => `${s.name} (${s.controlPlane ?? ""})`).join(", ");
-      return `control plane "${request.name}" needs a host without another control plane; hosts: ${occupied}`;
+      return {
+        message: `control plane "${request.name}" needs a host without another control plane; hosts: ${occupied}`,
+        reasons: ["controlPlaneHost"],
+      };
     }
   }
   const subject = `node "${request.name}" (${roleLabel(request.role)}) does not fit`;
   const short: string[] = [];
+  const reasons: MisfitReason[] = [];
   for (const resource of resources) {
     const need = resource.need(request);
     // `pool` is sorted by name and non-empty, so the first maximum is the lowest name.
     const best = pool.reduce((a, b) => (resource.free(b) > resource.free(a) ? b : a));
     if (need > resource.free(best)) {
+      reasons.push(resource.unit);
       short.push(
         `needs ${need} ${resource.unit}, most free on an allowed host is ${resource.free(best)} (${best.name})`,
       );
     }
   }
-  if (short.length > 0) return `${subject}: ${short.join("; ")}`;
+  if (short.length > 0) return { message: `${subject}: ${short.join("; ")}`, reasons };
   // Each resource is available somewhere, just not all on one host.
   const offers = pool
     .map((s) => `${s.name} (${resources.map((res) => `${res.free(s)} ${res.unit}`).join(", ")})`)
     .join(", ");
-  return `${subject}: no allowed host has ${request.cpuCores} vCPU, ${request.memoryMiB} MiB memory and ${request.gpus} GPU free at once; free: ${offers}`;
+  return {
+    message: `${subject}: no allowed host has ${request.cpuCores} vCPU, ${request.memoryMiB} MiB memory and ${request.gpus} GPU free at once; free: ${offers}`,
+    reasons: ["combined"],
+  };
 }
 
 /**
@@ -438,7 +463,7 @@ export function placeVms(
     );
 
   const placed = new Map<number, string>();
-  const problems: { readonly index: number; readonly message: string }[] = [];
+  const problems: Misfit[] = [];
 
   const pending: Item[] = [];
   for (const item of canonical) {
@@ -471,7 +496,7 @@ export function placeVms(
     if (best === undefined) {
       // Not placed, so it takes no room: later nodes are judged on the room really left, and
       // one error names every node that does not fit, not just the first.
-      problems.push({ index: item.index, message: explainMisfit(request, candidates) });
+      problems.push({ index: item.index, ...explainMisfit(request, candidates) });
       continue;
     }
     assign(best, request);
@@ -479,7 +504,11 @@ export function placeVms(
   }
 
   if (problems.length > 0) {
-    throw new PlacementError(problems.sort((a, b) => a.index - b.index).map((p) => p.message));
+    const sorted = problems.sort((a, b) => a.index - b.index);
+    throw new PlacementError(
+      sorted.map((p) => p.message),
+      sorted,
+    );
   }
 
   const plan: Record<string, string> = {};

@@ -2,7 +2,12 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { ConfigError, type StackConfig } from "../config";
-import { PlacementError, placeVms, type PlacementRequest } from "../proxmox/placement";
+import {
+  PlacementError,
+  placeVms,
+  type MisfitReason,
+  type PlacementRequest,
+} from "../proxmox/placement";
 import { TalosVm } from "../proxmox/talosVm";
 import { renderKubeconfig, renderTalosconfig } from "./access";
 import { TalosImage } from "./image";
@@ -125,10 +130,66 @@ export function featureKey(f: ImageFeatures): string {
   return parts.length > 0 ? parts.join("-") : "base";
 }
 
+/** The key path of the setting a misfit is about: the pool's size, or the node itself. */
+function misfitPath(
+  cluster: StackConfig["cluster"],
+  index: number,
+  reasons: readonly MisfitReason[],
+): (string | number)[][] {
+  const cps = cluster.controlPlane.nodes.length;
+  const field = (r: MisfitReason) =>
+    r === "vCPU"
+      ? "cpuCores"
+      : r === "MiB memory"
+        ? "memoryMiB"
+        : r === "GPU"
+          ? "gpusPerNode"
+          : undefined;
+  if (index < cps) {
+    return reasons.map((r) =>
+      field(r) !== undefined && r !== "GPU"
+        ? ["cluster", "controlPlane", field(r)!]
+        : ["cluster", "controlPlane", "nodes", index],
+    );
+  }
+  let rest = index - cps;
+  for (const [pi, pool] of cluster.workerPools.entries()) {
+    if (rest < pool.nodes.length) {
+      return reasons.map((r) =>
+        field(r) !== undefined
+          ? ["cluster", "workerPools", pi, field(r)!]
+          : ["cluster", "workerPools", pi, "nodes", rest],
+      );
+    }
+    rest -= pool.nodes.length;
+  }
+  return [["cluster"]];
+}
+
 /**
- * Where each node runs. A placement failure is a configuration error: it is reported like one
- * (exit 1, every problem with the key it concerns, no stack trace).
+ * Every node that does not fit on the Proxmox hosts, each at the key path of the setting it is
+ * about (`cluster.workerPools[0].memoryMiB` when a pool's nodes are too large). Pure.
  */
+export function placementProblems(
+  cluster: StackConfig["cluster"],
+  proxmox: StackConfig["proxmox"],
+): { path: (string | number)[]; message: string }[] {
+  try {
+    placeNodes(planNodes(cluster), proxmox);
+    return [];
+  } catch (err) {
+    if (!(err instanceof PlacementError)) throw err;
+    if (err.misfits.length === 0)
+      return err.problems.map((message) => ({ path: ["cluster"], message }));
+    return err.misfits.flatMap((m) => {
+      const paths = misfitPath(cluster, m.index, m.reasons);
+      // One line per misfit, at the first setting it names.
+      return [{ path: paths[0]!, message: m.message }];
+    });
+  }
+}
+
+/** Where each node runs (the stack is validated first: see `placementProblems`). */
 export function placeNodes(
   nodes: readonly PlannedNode[],
   proxmox: StackConfig["proxmox"],
@@ -142,14 +203,7 @@ export function placeNodes(
     ...(n.pin !== undefined ? { pin: n.pin } : {}),
     ...(n.allowedHosts !== undefined ? { allowedHosts: n.allowedHosts } : {}),
   }));
-  try {
-    return placeVms(proxmox.hosts, requests);
-  } catch (err) {
-    if (err instanceof PlacementError) {
-      throw new ConfigError(err.problems.map((p) => `homebrew-dev:cluster: ${p}`));
-    }
-    throw err;
-  }
+  return placeVms(proxmox.hosts, requests);
 }
 
 /** The renderer's input for one node, given the secrets bundle. */

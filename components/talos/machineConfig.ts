@@ -431,6 +431,93 @@ function secretProblem(field: string, expected: string): string {
   return `${field}: got (hidden); expected ${expected}`;
 }
 
+/** A problem of one node label: the key, the bad value (the key or the value) and what is allowed. */
+export interface LabelProblem {
+  readonly key: string;
+  readonly value: unknown;
+  readonly expected: string;
+}
+
+/**
+ * The rules for node labels: qualified keys, valid values, and on workers only keys the kubelet
+ * may set on its own Node (NodeRestriction). Pure; the stack validation and the renderer share it.
+ */
+export function nodeLabelProblems(
+  labels: Readonly<Record<string, string>>,
+  isWorker: boolean,
+): LabelProblem[] {
+  const problems: LabelProblem[] = [];
+  for (const [key, value] of Object.entries(labels)) {
+    if (!isQualifiedName(key)) {
+      problems.push({
+        key,
+        value: key,
+        expected: "a label key: [prefix/]name, name at most 63 characters",
+      });
+    } else if (isWorker && !kubeletMaySetLabel(key)) {
+      problems.push({
+        key,
+        value: key,
+        expected:
+          "a key outside kubernetes.io and k8s.io (workers label themselves with kubelet credentials, which NodeRestriction limits there to node.kubernetes.io/*, kubelet.kubernetes.io/* and a few well-known keys)",
+      });
+    }
+    if (!isLabelValue(value)) {
+      problems.push({
+        key,
+        value,
+        expected: "a label value: empty or at most 63 of [A-Za-z0-9-_.]",
+      });
+    }
+  }
+  return problems;
+}
+
+/** A problem of one node taint: its index, the field, the bad value and what is allowed. */
+export interface TaintProblem {
+  readonly index: number;
+  readonly field: "key" | "value" | "effect";
+  readonly value: unknown;
+  readonly expected: string;
+}
+
+/** The rules for node taints: qualified keys, each key once (Talos keys them), valid values and effects. */
+export function nodeTaintProblems(taints: readonly NodeTaint[]): TaintProblem[] {
+  const problems: TaintProblem[] = [];
+  const taintKeys = new Set<string>();
+  taints.forEach((taint, index) => {
+    if (!isQualifiedName(taint.key)) {
+      problems.push({
+        index,
+        field: "key",
+        value: taint.key,
+        expected: "a taint key: [prefix/]name, name at most 63 characters",
+      });
+    } else if (taintKeys.has(taint.key)) {
+      // machine.nodeTaints is a map keyed by taint key.
+      problems.push({ index, field: "key", value: taint.key, expected: "each taint key once" });
+    }
+    taintKeys.add(taint.key);
+    if (taint.value !== undefined && !isLabelValue(taint.value)) {
+      problems.push({
+        index,
+        field: "value",
+        value: taint.value,
+        expected: "empty or at most 63 of [A-Za-z0-9-_.]",
+      });
+    }
+    if (!Object.values<string>(TaintEffect).includes(taint.effect)) {
+      problems.push({
+        index,
+        field: "effect",
+        value: taint.effect,
+        expected: `one of ${Object.values(TaintEffect).join(", ")}`,
+      });
+    }
+  });
+  return problems;
+}
+
 /** Every problem of the input, each naming the field, the value and what is allowed. */
 export function machineConfigInputProblems(input: MachineConfigInput): string[] {
   const problems: string[] = [];
@@ -528,51 +615,12 @@ export function machineConfigInputProblems(input: MachineConfigInput): string[] 
 
   problems.push(...secretsProblems(input.secrets, isControlPlane));
 
-  for (const [key, value] of Object.entries(input.nodeLabels ?? {})) {
-    const field = `nodeLabels[${JSON.stringify(key)}]`;
-    if (!isQualifiedName(key)) {
-      problems.push(problem(field, key, "a label key: [prefix/]name, name at most 63 characters"));
-    } else if (isWorker && !kubeletMaySetLabel(key)) {
-      problems.push(
-        problem(
-          field,
-          key,
-          "a key outside kubernetes.io and k8s.io (workers label themselves with kubelet credentials, which NodeRestriction limits there to node.kubernetes.io/*, kubelet.kubernetes.io/* and a few well-known keys)",
-        ),
-      );
-    }
-    if (!isLabelValue(value)) {
-      problems.push(problem(field, value, "a label value: empty or at most 63 of [A-Za-z0-9-_.]"));
-    }
+  for (const p of nodeLabelProblems(input.nodeLabels ?? {}, isWorker)) {
+    problems.push(problem(`nodeLabels[${JSON.stringify(p.key)}]`, p.value, p.expected));
   }
-
-  const taintKeys = new Set<string>();
-  (input.nodeTaints ?? []).forEach((taint, i) => {
-    const field = `nodeTaints[${i}]`;
-    if (!isQualifiedName(taint.key)) {
-      problems.push(
-        problem(
-          `${field}.key`,
-          taint.key,
-          "a taint key: [prefix/]name, name at most 63 characters",
-        ),
-      );
-    } else if (taintKeys.has(taint.key)) {
-      // machine.nodeTaints is a map keyed by taint key.
-      problems.push(problem(`${field}.key`, taint.key, "each taint key once"));
-    }
-    taintKeys.add(taint.key);
-    if (taint.value !== undefined && !isLabelValue(taint.value)) {
-      problems.push(
-        problem(`${field}.value`, taint.value, "empty or at most 63 of [A-Za-z0-9-_.]"),
-      );
-    }
-    if (!Object.values<string>(TaintEffect).includes(taint.effect)) {
-      problems.push(
-        problem(`${field}.effect`, taint.effect, `one of ${Object.values(TaintEffect).join(", ")}`),
-      );
-    }
-  });
+  for (const p of nodeTaintProblems(input.nodeTaints ?? [])) {
+    problems.push(problem(`nodeTaints[${p.index}].${p.field}`, p.value, p.expected));
+  }
 
   (input.kernelModules ?? []).forEach((name, i) => {
     if (!KERNEL_MODULE.test(name)) {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { hasStackTrace, REPO_ROOT, runPlanCli, type CliResult } from "../helpers/cli";
+import { planEditedStack } from "../helpers/stacks";
 
 describe("npm run plan: bad input", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "plan-"));
@@ -107,5 +108,47 @@ describe("npm run plan: bad input", () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/^error: Unknown option '--jsn'/);
     expect(res.stderr).toContain("usage: npm run plan -- <stack>");
+  });
+});
+
+describe("npm run plan: one validation phase, every problem at once with its key path", () => {
+  it("a worker that does not fit and a bad record are both reported, each at its own field", async () => {
+    const res = await planEditedStack("dev", (doc) => {
+      doc.setIn(["config", "homebrew-dev:cluster", "workerPools", 0, "memoryMiB"], 131072);
+      doc.setIn(["config", "homebrew-dev:edge", "records", 0, "type"], "A");
+      doc.setIn(["config", "homebrew-dev:edge", "records", 0, "content"], "10.0.0.5");
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(
+      "error: invalid stack configuration (2 problems):\n" +
+        '  - homebrew-dev:cluster.workerPools[0].memoryMiB: node "dev-worker-1" (worker) does not fit: needs 131072 MiB memory, most free on an allowed host is 61440 (pve-lab)\n' +
+        "  - homebrew-dev:edge.records[0].content: 10.0.0.5 is a private (RFC 1918) address; public DNS must not publish it\n",
+    );
+    expect(hasStackTrace(res.stderr)).toBe(false);
+  });
+
+  it("one hostname on two models names the second and where the first is", async () => {
+    const res = await planEditedStack("staging", (doc) => {
+      doc.setIn(["config", "homebrew-dev:models", 1, "hostname"], "llm.staging.homebrew.example");
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(
+      "error: invalid stack configuration (1 problem):\n" +
+        "  - homebrew-dev:models[1].hostname: hostname llm.staging.homebrew.example is already exposed by models[0].hostname: one public name, one service\n",
+    );
+  });
+
+  it("a worker label the kubelet may not set is refused at its key, before anything renders", async () => {
+    const res = await planEditedStack("dev", (doc) => {
+      doc.setIn(["config", "homebrew-dev:cluster", "workerPools", 0, "labels"], {
+        "kubernetes.io/role": "worker",
+      });
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(
+      "error: invalid stack configuration (1 problem):\n" +
+        '  - homebrew-dev:cluster.workerPools[0].labels["kubernetes.io/role"]: got "kubernetes.io/role"; expected a key outside kubernetes.io and k8s.io (workers label themselves with kubelet credentials, which NodeRestriction limits there to node.kubernetes.io/*, kubelet.kubernetes.io/* and a few well-known keys)\n',
+    );
+    expect(res.stderr).not.toMatch(/serializing/);
   });
 });

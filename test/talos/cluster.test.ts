@@ -6,6 +6,7 @@ import {
   machineConfigInput,
   planNodes,
   placeNodes,
+  placementProblems,
 } from "../../components/talos/cluster";
 import { renderMachineConfig } from "../../components/talos/machineConfig";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
@@ -292,8 +293,10 @@ describe("machine configs of a planned cluster", () => {
         hosts: config.proxmox.hosts.map((h) => ({ ...h, memoryMiB: 9000 })),
       },
     });
-    expect(() => placeNodes(planNodes(tight.cluster), tight.proxmox)).toThrow(
-      /homebrew-dev:cluster: node "g-1" \(worker\) does not fit: needs 32768 MiB memory/,
+    const problems = placementProblems(tight.cluster, tight.proxmox);
+    expect(problems.map((p) => p.path)).toContainEqual(["cluster", "workerPools", 1, "memoryMiB"]);
+    expect(problems.map((p) => p.message).join("\n")).toMatch(
+      /node "g-1" \(worker\) does not fit: needs 32768 MiB memory/,
     );
   });
 });

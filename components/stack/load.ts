@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_CONFIG_KEYS, type StackConfig } from "./schema";
-import { CONFIG_NAMESPACE, ConfigError, parseStackConfig } from "./validate";
+import { CONFIG_NAMESPACE, ConfigError, SECRET_CONFIG_KEYS, type StackConfig } from "../config";
+import { validateStack } from "./validate";
 
 // The SDK knows which keys the CLI passed as secrets; the function is not in its declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- SDK internal, typed here.
@@ -25,7 +25,8 @@ function decode(value: string): unknown {
 }
 
 /**
- * Reads every `homebrew-dev:*` key of the current stack and validates them as one object.
+ * Reads every `homebrew-dev:*` key of the current stack and validates them as one object
+ * (`validateStack`: every problem of the stack at once, before any resource is registered).
  * The only reader of Pulumi config in the program: components receive typed values.
  */
 export function loadStackConfig(): StackConfig {
@@ -46,5 +47,5 @@ export function loadStackConfig(): StackConfig {
       ),
     );
   }
-  return parseStackConfig(raw);
+  return validateStack(raw);
 }
