@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { ConfigError, type StackConfig } from "../config";
+import type { StackConfig } from "../config";
 import {
   PlacementError,
   placeVms,

@@ -5,7 +5,6 @@ import {
   TalosCluster,
   machineConfigInput,
   planNodes,
-  placeNodes,
   placementProblems,
 } from "../../components/talos/cluster";
 import { renderMachineConfig } from "../../components/talos/machineConfig";
