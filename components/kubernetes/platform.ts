@@ -13,7 +13,7 @@ import {
   type NamespaceTier,
 } from "./baseline";
 import { TunnelIngress, type ExposedService } from "./ingress";
-import { offeredRuntimes, runtimeClasses } from "./runtimes";
+import { offeredRuntimes, runtimeClasses, tolerationsFor } from "./runtimes";
 
 /** The pinned NVIDIA device plugin chart. */
 export const NVIDIA_DEVICE_PLUGIN_CHART = CHARTS.nvidiaDevicePlugin;
@@ -120,9 +120,6 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     this.runtimeClasses = classes.map((c) => c.metadata.name);
 
     if (offeredRuntimes(cluster).includes("nvidia")) {
-      const gpuTaints = cluster.workerPools
-        .filter((p) => p.runtimes.includes("nvidia"))
-        .flatMap((p) => p.taints);
       // kube-system: the plugin mounts the kubelet's device-plugin socket (a hostPath), which no
       // namespace of ours admits; Talos exempts kube-system from Pod Security.
       new k8s.helm.v3.Release(
@@ -135,12 +132,8 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
           values: {
             runtimeClassName: "nvidia",
             nodeSelector: { [NVIDIA_GPU_PRESENT_LABEL]: "true" },
-            tolerations: gpuTaints.map((t) => ({
-              key: t.key,
-              operator: t.value !== undefined ? "Equal" : "Exists",
-              ...(t.value !== undefined ? { value: t.value } : {}),
-              effect: t.effect,
-            })),
+            // The GPU pools' taints, as the nvidia RuntimeClass tolerates them.
+            tolerations: tolerationsFor("nvidia", cluster),
           },
         },
         parent,

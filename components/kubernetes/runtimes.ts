@@ -47,8 +47,8 @@ export function offeredRuntimes(cluster: StackConfig["cluster"]): Runtime[] {
   return (["gvisor", "kata", "nvidia"] as const).filter((r) => offered.has(r));
 }
 
-/** Tolerations for the taints of every pool that offers the runtime. */
-function tolerationsFor(runtime: Runtime, cluster: StackConfig["cluster"]): Toleration[] {
+/** Tolerations for the taints of every pool that offers the runtime (each taint once). */
+export function tolerationsFor(runtime: Runtime, cluster: StackConfig["cluster"]): Toleration[] {
   const seen = new Map<string, Toleration>();
   for (const pool of cluster.workerPools.filter((p) => p.runtimes.includes(runtime))) {
     for (const t of pool.taints) {
