@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/stack/load";
 import { declaredHostnames } from "./components/config/hostnames";
 import { ContainerImage } from "./components/build/image";
-import { ServiceApp, appServiceUrl } from "./components/build/serviceApp";
+import { ServiceApp, appServiceUrl } from "./components/kubernetes/serviceApp";
 import { DataServices } from "./components/data/data";
 import { Observability, grafanaExposure } from "./components/observability/observability";
 import { Edge, exposedNames } from "./components/edge";

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ContainerImage, imageNaming } from "../../components/build/image";
-import { ServiceApp } from "../../components/build/serviceApp";
+import { ServiceApp } from "../../components/kubernetes/serviceApp";
 import { REPO_ROOT, runPlanCli } from "../helpers/cli";
 import { baselineViolations, validateK8s } from "../helpers/k8s";
 import { recordResources, resolve } from "../helpers/mocks";

@@ -18,6 +18,11 @@ export interface Registration {
   readonly replaceOnChanges: readonly string[];
   readonly retainOnDelete: boolean;
   readonly additionalSecretOutputs: readonly string[];
+  /**
+   * Earlier identities of the resource (its `aliases` option), as the engine receives them: a URN,
+   * or the parts that differ (name, type, parent URN or no parent, stack, project).
+   */
+  readonly aliases: readonly Record<string, string | boolean>[];
   /** Serialized inputs: secrets, unknowns and resource references keep their signatures. */
   readonly inputs: Record<string, unknown>;
 }
@@ -46,6 +51,24 @@ export function resourceUrn(
   return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
+/** An `Alias` message as plain data: only the parts it sets. */
+function aliasOf(alias: any): Record<string, string | boolean> {
+  if (alias.hasUrn()) return { urn: alias.getUrn() };
+  const spec = alias.getSpec();
+  const out: Record<string, string | boolean> = {};
+  for (const [key, value] of [
+    ["name", spec.getName()],
+    ["type", spec.getType()],
+    ["stack", spec.getStack()],
+    ["project", spec.getProject()],
+  ] as const) {
+    if (value !== "") out[key] = value;
+  }
+  if (spec.hasParenturn()) out["parentUrn"] = spec.getParenturn();
+  if (spec.hasNoparent()) out["noParent"] = spec.getNoparent();
+  return out;
+}
+
 /** The registration a `RegisterResourceRequest` asks for, with the URN it was given. */
 export function registrationOf(
   req: any,
@@ -66,6 +89,7 @@ export function registrationOf(
     replaceOnChanges: [...req.getReplaceonchangesList()],
     retainOnDelete: req.getRetainondelete() === true,
     additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()],
+    aliases: req.getAliasesList().map(aliasOf),
     inputs,
   };
 }

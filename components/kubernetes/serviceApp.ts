@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { appLabels, containerSecurityContext, securePodFields } from "../kubernetes/podDefaults";
+import { appLabels, containerSecurityContext, securePodFields } from "./podDefaults";
 
 export interface ServiceAppArgs {
   readonly name: string;
@@ -35,7 +35,17 @@ export function appServiceUrl(name: string, namespace: string, port = 80): strin
  */
 export class ServiceApp extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceAppArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homebrew-dev:build:ServiceApp", name, {}, opts);
+    // It lived in build/ as homebrew-dev:build:ServiceApp; the alias keeps every deployed app
+    // (and, through it, its children) the same resource.
+    super(
+      "homebrew-dev:kubernetes:ServiceApp",
+      name,
+      {},
+      {
+        ...opts,
+        aliases: [...(opts?.aliases ?? []), { type: "homebrew-dev:build:ServiceApp" }],
+      },
+    );
     const port = args.port ?? 8080;
     const replicas = args.replicas ?? 2;
     const healthPath = args.healthPath ?? "/healthz";
