@@ -13,8 +13,9 @@ import { ServiceApp, appServiceUrl } from "./components/kubernetes/serviceApp";
 import { DataServices } from "./components/data/data";
 import { Observability, grafanaExposure } from "./components/observability/observability";
 import { Edge, exposedNames } from "./components/edge";
+import { EdgeTunnel } from "./components/edge/tunnel";
 import type { ExposedService } from "./components/kubernetes/ingress";
-import { KubernetesPlatform, Tier } from "./components/kubernetes/platform";
+import { KubernetesPlatform, Tier, hasIngress } from "./components/kubernetes/platform";
 import { ModelServer, modelServiceUrl } from "./components/models/modelServer";
 import { TalosCluster } from "./components/talos/cluster";
 
@@ -76,15 +77,30 @@ const exposed: ExposedService[] = declaredHostnames(config).map((d): ExposedServ
   }
 });
 
+// The one way in: a Cloudflare Tunnel (edge area) and its connector in the cluster. The tunnel was
+// registered under the platform's ingress before it moved here; the aliases keep it (and the
+// tunnel id every exposed name points at).
+const tunnel =
+  hasIngress(config) && config.edge !== undefined && cloudflareProvider !== undefined
+    ? new EdgeTunnel(
+        "edge-tunnel",
+        {
+          accountId: config.edge.accountId,
+          tunnelName: `${cluster.name}-ingress`,
+          routes: exposed,
+          movedFrom: {
+            parentUrn: `urn:pulumi:${stack}::${pulumi.getProject()}::homebrew-dev:kubernetes:Platform$homebrew-dev:kubernetes:TunnelIngress::platform-ingress`,
+            name: "platform-ingress",
+          },
+        },
+        { providers: { cloudflare: cloudflareProvider } },
+      )
+    : undefined;
+
 const platform = new KubernetesPlatform(
   "platform",
-  { config, exposed },
-  {
-    providers: {
-      kubernetes,
-      ...(cloudflareProvider !== undefined ? { cloudflare: cloudflareProvider } : {}),
-    },
-  },
+  { config, ...(tunnel !== undefined ? { tunnelToken: tunnel.token } : {}) },
+  { providers: { kubernetes } },
 );
 
 // The edge: the zone, a record for every exposed hostname (service discovery: a proxied CNAME to
@@ -95,8 +111,8 @@ const edge =
         "edge",
         {
           edge: config.edge,
-          services: exposedNames(config, { tunnel: platform.ingressTarget !== undefined }),
-          ...(platform.ingressTarget !== undefined ? { tunnelTarget: platform.ingressTarget } : {}),
+          services: exposedNames(config, { tunnel: tunnel !== undefined }),
+          ...(tunnel !== undefined ? { tunnelTarget: tunnel.cnameTarget } : {}),
         },
         { providers: { cloudflare: cloudflareProvider } },
       )
@@ -202,7 +218,7 @@ export const zone = config.edge?.zone.name;
 export const dnsNames = edge?.recordNames ?? [];
 export const namespaces = platform.namespaces;
 export const runtimeClasses = platform.runtimeClasses;
-export const ingressTarget = platform.ingressTarget;
+export const ingressTarget = tunnel?.cnameTarget;
 export const imageRefs = Object.fromEntries(
   config.builds.images.map((spec, i) => [spec.name, images[i]!.ref]),
 );

@@ -1,9 +1,8 @@
-import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { appLabels, containerSecurityContext, securePodFields } from "./podDefaults";
 import { IMAGES, imageRef } from "../catalog/images";
+import type { TunnelRoute } from "../edge/tunnel";
 
 /** The pinned connector image. */
 export const CLOUDFLARED_IMAGE = imageRef(IMAGES.cloudflared);
@@ -11,18 +10,12 @@ export const CLOUDFLARED_IMAGE = imageRef(IMAGES.cloudflared);
 export const CLOUDFLARED_METRICS_PORT = 2000;
 
 /** One public hostname and the in-cluster service it reaches. */
-export interface ExposedService {
-  readonly hostname: string;
-  /** e.g. `http://grafana.observability.svc.cluster.local:80` */
-  readonly service: string;
-}
+export type ExposedService = TunnelRoute;
 
 export interface TunnelIngressArgs {
-  readonly accountId: string;
-  readonly tunnelName: string;
   readonly namespace: pulumi.Input<string>;
-  /** Hostnames routed through the tunnel; sorted, so the order in the stack does not matter. */
-  readonly services: readonly ExposedService[];
+  /** The tunnel's token (`EdgeTunnel.token`, a secret). */
+  readonly token: pulumi.Input<string>;
   /**
    * Connector replicas (each keeps four connections to the edge).
    * @default 2
@@ -31,68 +24,16 @@ export interface TunnelIngressArgs {
 }
 
 /**
- * The token cloudflared runs with: base64 of `{"a": account, "t": tunnel id, "s": secret}`.
- * Built here from the tunnel's own secret, so no API call is needed to read it back.
- */
-export function tunnelToken(accountId: string, tunnelId: string, secretBase64: string): string {
-  return Buffer.from(JSON.stringify({ a: accountId, t: tunnelId, s: secretBase64 })).toString(
-    "base64",
-  );
-}
-
-/** The tunnel's ingress rules: one per hostname, then the mandatory catch-all. */
-export function tunnelIngressRules(services: readonly ExposedService[]) {
-  const seen = new Set<string>();
-  for (const s of services) {
-    if (seen.has(s.hostname)) throw new Error(`hostname ${s.hostname} is exposed twice`);
-    seen.add(s.hostname);
-  }
-  return [
-    ...[...services]
-      .sort((a, b) => a.hostname.localeCompare(b.hostname))
-      .map((s) => ({ hostname: s.hostname, service: s.service })),
-    { service: "http_status:404" },
-  ];
-}
-
-/**
- * The one way in: a Cloudflare Tunnel. cloudflared runs inside the cluster and dials out to the
+ * The one way in: the connector of the edge's Cloudflare Tunnel (`edge/tunnel.ts`). cloudflared
+ * runs inside the cluster with the tunnel's token and dials out to the
  * edge, so no port is opened on the home network and no load balancer is needed; every
  * public hostname is a route of the tunnel and a proxied CNAME to `<tunnel>.cfargotunnel.com`.
  */
 export class TunnelIngress extends pulumi.ComponentResource {
-  /** The CNAME target of every exposed hostname. */
-  public readonly cnameTarget: pulumi.Output<string>;
-  public readonly tunnelId: pulumi.Output<string>;
-
   constructor(name: string, args: TunnelIngressArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homebrew-dev:kubernetes:TunnelIngress", name, {}, opts);
     const replicas = args.replicas ?? 2;
     const parent = { parent: this };
-
-    const secret = new random.RandomBytes(`${name}-tunnel-secret`, { length: 32 }, parent);
-    const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
-      `${name}-tunnel`,
-      {
-        accountId: args.accountId,
-        name: args.tunnelName,
-        // Routes are managed here (remotely), not in a config file inside the pod.
-        configSrc: "cloudflare",
-        tunnelSecret: pulumi.secret(secret.base64),
-      },
-      parent,
-    );
-    new cloudflare.ZeroTrustTunnelCloudflaredConfig(
-      `${name}-routes`,
-      {
-        accountId: args.accountId,
-        tunnelId: tunnel.id,
-        config: { ingresses: tunnelIngressRules(args.services) },
-      },
-      parent,
-    );
-    this.tunnelId = tunnel.id;
-    this.cnameTarget = pulumi.interpolate`${tunnel.id}.cfargotunnel.com`;
 
     const { labels, selector } = appLabels({
       name: "cloudflared",
@@ -104,13 +45,7 @@ export class TunnelIngress extends pulumi.ComponentResource {
       {
         metadata: { name: "cloudflared-token", namespace: args.namespace, labels },
         type: "Opaque",
-        stringData: {
-          token: pulumi.secret(
-            pulumi
-              .all([tunnel.id, secret.base64])
-              .apply(([id, s]) => tunnelToken(args.accountId, id, s)),
-          ),
-        },
+        stringData: { token: pulumi.secret(args.token) },
       },
       parent,
     );
@@ -174,6 +109,6 @@ export class TunnelIngress extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [deployment] },
     );
-    this.registerOutputs({ cnameTarget: this.cnameTarget, tunnelId: this.tunnelId });
+    this.registerOutputs({});
   }
 }

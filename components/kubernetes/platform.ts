@@ -12,7 +12,7 @@ import {
   type ApiServerEndpoints,
   type NamespaceTier,
 } from "./baseline";
-import { TunnelIngress, type ExposedService } from "./ingress";
+import { TunnelIngress } from "./ingress";
 import { offeredRuntimes, runtimeClasses, tolerationsFor } from "./runtimes";
 
 /** The pinned NVIDIA device plugin chart. */
@@ -39,7 +39,7 @@ export function namespaceTiers(
   config: Pick<StackConfig, "platform" | "models" | "edge">,
 ): NamespaceTier[] {
   const tiers: NamespaceTier[] = [];
-  const ingress = config.platform.ingress.enabled && config.edge !== undefined;
+  const ingress = hasIngress(config);
   if (ingress) {
     tiers.push({
       name: Tier.ingress,
@@ -93,8 +93,17 @@ export function apiServerEndpoints(
 
 export interface KubernetesPlatformArgs {
   readonly config: Pick<StackConfig, "cluster" | "platform" | "models" | "edge">;
-  /** Public hostnames and their in-cluster services, routed through the ingress. */
-  readonly exposed?: readonly ExposedService[];
+  /**
+   * The token of the edge's Cloudflare Tunnel (`EdgeTunnel.token`): the ingress namespace runs
+   * its connector. Required when the stack has an ingress (see `hasIngress`).
+   * @default - no connector
+   */
+  readonly tunnelToken?: pulumi.Input<string>;
+}
+
+/** Whether the stack routes public hostnames through a tunnel: an ingress and an edge. */
+export function hasIngress(config: Pick<StackConfig, "platform" | "edge">): boolean {
+  return config.platform.ingress.enabled && config.edge !== undefined;
 }
 
 /**
@@ -105,12 +114,10 @@ export interface KubernetesPlatformArgs {
 export class KubernetesPlatform extends pulumi.ComponentResource {
   public readonly namespaces: Readonly<Record<string, pulumi.Output<string>>>;
   public readonly runtimeClasses: readonly string[];
-  /** CNAME target for exposed hostnames, when the stack has an ingress. */
-  public readonly ingressTarget: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: KubernetesPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homebrew-dev:kubernetes:Platform", name, {}, opts);
-    const { cluster, edge } = args.config;
+    const { cluster } = args.config;
     const parent = { parent: this };
 
     const classes = runtimeClasses(cluster);
@@ -176,20 +183,12 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     this.namespaces = baseline.namespaces;
 
     const ingressNs = baseline.namespaces[Tier.ingress];
-    if (ingressNs !== undefined && edge !== undefined) {
-      const ingress = new TunnelIngress(
+    if (ingressNs !== undefined && args.tunnelToken !== undefined) {
+      new TunnelIngress(
         `${name}-ingress`,
-        {
-          accountId: edge.accountId,
-          tunnelName: `${cluster.name}-ingress`,
-          namespace: ingressNs,
-          services: args.exposed ?? [],
-        },
+        { namespace: ingressNs, token: args.tunnelToken },
         parent,
       );
-      this.ingressTarget = ingress.cnameTarget;
-    } else {
-      this.ingressTarget = undefined;
     }
     this.registerOutputs({ runtimeClasses: this.runtimeClasses });
   }
