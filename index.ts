@@ -6,8 +6,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "./components/stack/load";
-import { declaredHostnames } from "./components/config/hostnames";
+import { loadStack } from "./components/stack/load";
 import { ContainerImage } from "./components/build/image";
 import { ServiceApp, appServiceUrl } from "./components/kubernetes/serviceApp";
 import { DataServices } from "./components/data/data";
@@ -15,11 +14,12 @@ import { Observability, grafanaExposure } from "./components/observability/obser
 import { Edge, exposedNames } from "./components/edge";
 import { EdgeTunnel } from "./components/edge/tunnel";
 import type { ExposedService } from "./components/kubernetes/ingress";
-import { KubernetesPlatform, Tier, hasIngress } from "./components/kubernetes/platform";
+import { KubernetesPlatform, Tier } from "./components/kubernetes/platform";
 import { ModelServer, modelServiceUrl } from "./components/models/modelServer";
 import { TalosCluster } from "./components/talos/cluster";
 
-const config = loadStackConfig();
+// The stack, validated, and every decision made from it (placement, records, redirects, ...).
+const { spec: config, plan } = loadStack();
 const stack = pulumi.getStack();
 const { cluster } = config;
 
@@ -41,6 +41,7 @@ const talos = new TalosCluster(
     protectSecrets: config.environment === "prod",
     // metrics-server verifies the kubelets' serving certificates: they must come from the CA.
     kubeletServingCertificates: config.platform.metricsServer.enabled,
+    plan: plan.cluster,
   },
   { providers: { proxmoxve: proxmox } },
 );
@@ -56,7 +57,7 @@ const cloudflareProvider =
 
 // Every exposed service declares a hostname: it becomes a tunnel route (and a DNS name).
 const grafana = grafanaExposure(config.platform, Tier.observability);
-const exposed: ExposedService[] = declaredHostnames(config).map((d): ExposedService => {
+const exposed: ExposedService[] = plan.hostnames.map((d): ExposedService => {
   switch (d.owner.kind) {
     case "grafana":
       return grafana!;
@@ -81,7 +82,7 @@ const exposed: ExposedService[] = declaredHostnames(config).map((d): ExposedServ
 // registered under the platform's ingress before it moved here; the aliases keep it (and the
 // tunnel id every exposed name points at).
 const tunnel =
-  hasIngress(config) && config.edge !== undefined && cloudflareProvider !== undefined
+  plan.tunnel && config.edge !== undefined && cloudflareProvider !== undefined
     ? new EdgeTunnel(
         "edge-tunnel",
         {
@@ -99,7 +100,11 @@ const tunnel =
 
 const platform = new KubernetesPlatform(
   "platform",
-  { config, ...(tunnel !== undefined ? { tunnelToken: tunnel.token } : {}) },
+  {
+    config,
+    tiers: plan.tiers,
+    ...(tunnel !== undefined ? { tunnelToken: tunnel.token } : {}),
+  },
   { providers: { kubernetes } },
 );
 
@@ -112,6 +117,7 @@ const edge =
         {
           edge: config.edge,
           services: exposedNames(config, { tunnel: tunnel !== undefined }),
+          ...(plan.edge !== undefined ? { plan: plan.edge } : {}),
           ...(tunnel !== undefined ? { tunnelTarget: tunnel.cnameTarget } : {}),
         },
         { providers: { cloudflare: cloudflareProvider } },

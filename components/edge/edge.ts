@@ -31,6 +31,11 @@ export interface EdgeArgs {
    * @default - services point at `edge.ingressTarget`
    */
   readonly tunnelTarget?: pulumi.Input<string>;
+  /**
+   * The records, redirects and cache rules, decided before any resource exists (`planStack`).
+   * @default - planned here from `edge` and `services` (`planEdge`)
+   */
+  readonly plan?: EdgePlan;
 }
 
 /** Everything the edge of one stack creates, decided before any resource exists. */
@@ -44,22 +49,34 @@ export interface EdgePlan {
  * Plans records, redirects and cache rules together and throws one `ConfigError` naming every
  * problem of the three. Pure and deterministic.
  */
-/** Every problem of the edge section (records, redirects, cache rules), with key paths. Pure. */
-export function edgeProblems(edge: EdgeConfig, services: readonly ExposedName[] = []): Problem[] {
+/**
+ * Plans records, redirects and cache rules together and returns every problem of the three with
+ * its key path (the plan is meaningful only when there are none). Pure and deterministic.
+ */
+export function planEdgeWithProblems(
+  edge: EdgeConfig,
+  services: readonly ExposedName[] = [],
+): { plan: EdgePlan; problems: Problem[] } {
   const records = dnsRecordPlanAndProblems(edge, services);
   const redirects = redirectPlanAndProblems(edge.redirects, edge.plan, { zone: edge.zone.name });
   const proxied = records.plan.records.filter((r) => r.proxied).map((r) => r.name);
   const cache = cacheRulePlanAndProblems(edge.cachePaths, proxied, edge.plan);
-  return [...records.problems, ...redirects.problems, ...cache.problems];
+  return {
+    plan: { records: records.plan, redirects: redirects.plan, cacheRules: cache.rules },
+    problems: [...records.problems, ...redirects.problems, ...cache.problems],
+  };
 }
 
+/** Every problem of the edge section (records, redirects, cache rules), with key paths. Pure. */
+export function edgeProblems(edge: EdgeConfig, services: readonly ExposedName[] = []): Problem[] {
+  return planEdgeWithProblems(edge, services).problems;
+}
+
+/** The edge plan; throws one `ConfigError` naming every problem. */
 export function planEdge(edge: EdgeConfig, services: readonly ExposedName[] = []): EdgePlan {
-  const records = dnsRecordPlanAndProblems(edge, services);
-  const redirects = redirectPlanAndProblems(edge.redirects, edge.plan, { zone: edge.zone.name });
-  const proxied = records.plan.records.filter((r) => r.proxied).map((r) => r.name);
-  const cache = cacheRulePlanAndProblems(edge.cachePaths, proxied, edge.plan);
-  throwIfProblems([...records.problems, ...redirects.problems, ...cache.problems]);
-  return { records: records.plan, redirects: redirects.plan, cacheRules: cache.rules };
+  const { plan, problems } = planEdgeWithProblems(edge, services);
+  throwIfProblems(problems);
+  return plan;
 }
 
 /** Records say where they come from, for whoever finds them in the dashboard. */
@@ -77,7 +94,7 @@ export class Edge extends pulumi.ComponentResource {
 
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before registering anything: a bad record must not leave half an edge behind.
-    const plan = planEdge(args.edge, args.services ?? []);
+    const plan = args.plan ?? planEdge(args.edge, args.services ?? []);
     super("homebrew-dev:edge:Edge", name, {}, opts);
     const { edge } = args;
     const parent = { parent: this };

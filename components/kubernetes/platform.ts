@@ -99,6 +99,11 @@ export interface KubernetesPlatformArgs {
    * @default - no connector
    */
   readonly tunnelToken?: pulumi.Input<string>;
+  /**
+   * The namespaces and what traffic each admits, decided with the rest of the stack's plan.
+   * @default - `namespaceTiers(config)`
+   */
+  readonly tiers?: readonly NamespaceTier[];
 }
 
 /** Whether the stack routes public hostnames through a tunnel: an ingress and an edge. */
@@ -171,7 +176,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
       );
     }
 
-    const tiers = namespaceTiers(args.config);
+    const tiers = args.tiers ?? namespaceTiers(args.config);
     const baseline = new Baseline(
       `${name}-baseline`,
       {

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, ConfigError, SECRET_CONFIG_KEYS, type StackConfig } from "../config";
+import type { StackPlan } from "./plan";
 import { validateStack } from "./validate";
 
 // The SDK knows which keys the CLI passed as secrets; the function is not in its declarations.
@@ -29,7 +30,7 @@ function decode(value: string): unknown {
  * (`validateStack`: every problem of the stack at once, before any resource is registered).
  * The only reader of Pulumi config in the program: components receive typed values.
  */
-export function loadStackConfig(): StackConfig {
+export function loadStack(): { spec: StackConfig; plan: StackPlan } {
   const prefix = `${CONFIG_NAMESPACE}:`;
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {

@@ -58,6 +58,27 @@ export interface TalosClusterArgs {
    * @default false
    */
   readonly kubeletServingCertificates?: boolean;
+  /**
+   * The nodes and where each runs, decided before any resource exists (`planStack`).
+   * @default - planned here from `cluster` and `proxmox` (`planNodes`, `placeNodes`)
+   */
+  readonly plan?: ClusterPlan;
+}
+
+/** What the cluster's resources are wired from: its nodes and their hosts. */
+export interface ClusterPlan {
+  readonly nodes: readonly PlannedNode[];
+  /** Node name to Proxmox host. */
+  readonly placement: Readonly<Record<string, string>>;
+}
+
+/** The nodes of a cluster and where each runs. Pure; the stack is validated first. */
+export function planCluster(
+  cluster: StackConfig["cluster"],
+  proxmox: StackConfig["proxmox"],
+): ClusterPlan {
+  const nodes = planNodes(cluster);
+  return { nodes, placement: placeNodes(nodes, proxmox) };
 }
 
 /** One node of the cluster with everything the renderer and the VM need. */
@@ -268,8 +289,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       {},
       { parent: this, protect: args.protectSecrets ?? false },
     );
-    const nodes = planNodes(cluster);
-    const placement = placeNodes(nodes, proxmox);
+    const { nodes, placement } = args.plan ?? planCluster(cluster, proxmox);
     this.placement = placement;
     const hostByName = new Map(proxmox.hosts.map((h) => [h.name, h]));
 

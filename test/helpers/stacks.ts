@@ -12,13 +12,18 @@ export const stackFile = (name: string): string =>
 
 /** A shipped stack, read exactly as the plan and the Pulumi CLI hand it to the program. */
 export function shippedStack(name: string): StackConfig {
+  return parseStackConfig(shippedStackRaw(name));
+}
+
+/** The raw config object of a shipped stack (keys without the namespace), before validation. */
+export function shippedStackRaw(name: string): Record<string, unknown> {
   const { config } = readStackFile(stackFile(name));
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     const short = key.replace(/^homebrew-dev:/, "");
     raw[short] = value.startsWith("{") || value.startsWith("[") ? JSON.parse(value) : value;
   }
-  return parseStackConfig(raw);
+  return raw;
 }
 
 const editDir = mkdtempSync(path.join(tmpdir(), "edited-"));
