@@ -179,6 +179,7 @@ const images = config.builds.images.map((spec) => {
     context: spec.context,
     dockerfile: spec.dockerfile,
     ...(spec.target !== undefined ? { target: spec.target } : {}),
+    buildArgs: spec.buildArgs,
     platforms: spec.platforms,
     revision,
     buildOnPreview: config.builds.buildOnPreview,
@@ -199,6 +200,7 @@ const images = config.builds.images.map((spec) => {
       image: image.ref,
       port: spec.port,
       replicas: spec.replicas,
+      healthPath: spec.healthPath,
     },
     { providers: { kubernetes } },
   );

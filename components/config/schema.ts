@@ -206,6 +206,14 @@ export const ClusterSchema = z
       .regex(/^\/dev\/[a-z0-9]+$/, { error: "expected a device path such as /dev/sda" })
       .default("/dev/sda")
       .describe("Disk Talos installs to inside the VM. @default /dev/sda"),
+    adminCertValidityHours: z
+      .int()
+      .min(1)
+      .max(87600)
+      .default(8760)
+      .describe(
+        "Validity of the admin client certificates of the kubeconfig and talosconfig outputs, in hours; a change issues new ones. @default 8760 (one year)",
+      ),
     controlPlane: ControlPlaneSchema,
     workerPools: z.array(WorkerPoolSchema).default([]).describe("Worker pools. @default []"),
   })
@@ -228,8 +236,18 @@ const clientNamespaces = () =>
 export const PlatformSchema = z
   .strictObject({
     ingress: z
-      .strictObject({ enabled: toggle("the ingress controller", true) })
-      .default({ enabled: true }),
+      .strictObject({
+        enabled: toggle("the ingress controller", true),
+        replicas: z
+          .int()
+          .min(1)
+          .max(10)
+          .default(2)
+          .describe(
+            "Replicas of the tunnel connector (cloudflared); each keeps four connections to the edge. @default 2",
+          ),
+      })
+      .default({ enabled: true, replicas: 2 }),
     observability: z
       .strictObject({
         enabled: toggle("Prometheus, Alertmanager, Grafana and Loki", true),
@@ -316,6 +334,20 @@ export const ModelSchema = z
       ),
     minReplicas: positiveInt.default(1).describe("Autoscaler minimum. @default 1"),
     maxReplicas: positiveInt.default(1).describe("Autoscaler maximum. @default 1"),
+    startupTimeoutSeconds: z
+      .int()
+      .min(60)
+      .max(7200)
+      .optional()
+      .describe(
+        "How long the server may take to load its model before the startup probe gives up. @default - 1800 with GPUs, 600 without",
+      ),
+    targetCpuUtilization: z
+      .int()
+      .min(10)
+      .max(100)
+      .default(75)
+      .describe("CPU utilisation the autoscaler keeps replicas at, in percent. @default 75"),
     cacheGiB: z.int().min(1).default(20).describe("Model cache volume in GiB. @default 20"),
     cpu: z
       .number()
@@ -367,6 +399,17 @@ export const BuildsSchema = z
           context: z.string().min(1).describe("Build context directory."),
           dockerfile: z.string().min(1).default("Dockerfile").describe("@default Dockerfile"),
           target: z.string().min(1).optional().describe("Stage to build. @default - last"),
+          buildArgs: z
+            .record(
+              z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+                error: "expected a build argument name such as NODE_VERSION",
+              }),
+              z.string(),
+            )
+            .default({})
+            .describe(
+              "Build arguments (`ARG` in the Dockerfile); plain values, never secrets (they are kept in the image's history). SOURCE_REVISION is set by the program. @default {}",
+            ),
           platforms: z
             .array(z.enum(["linux/amd64", "linux/arm64"]))
             .min(1)
@@ -379,6 +422,11 @@ export const BuildsSchema = z
             .default(8080)
             .describe("Port the service listens on (unprivileged). @default 8080"),
           replicas: positiveInt.default(2).describe("Replicas of the service. @default 2"),
+          healthPath: z
+            .string()
+            .regex(/^\/[A-Za-z0-9._~\/-]*$/, { error: "expected an HTTP path such as /healthz" })
+            .default("/healthz")
+            .describe("Path of the readiness and liveness probes. @default /healthz"),
           hostname: hostnameSchema
             .optional()
             .describe("Public name of the service. @default - not exposed"),
@@ -537,7 +585,7 @@ export const StackConfigSchema = z.strictObject({
   proxmox: ProxmoxSchema,
   cluster: ClusterSchema,
   platform: PlatformSchema.default({
-    ingress: { enabled: true },
+    ingress: { enabled: true, replicas: 2 },
     observability: { enabled: true, retentionDays: 7, storageGiB: 20 },
     metricsServer: { enabled: true },
     postgres: { enabled: false, instances: 1, storageGiB: 10, clients: ["apps"] },

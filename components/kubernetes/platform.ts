@@ -191,7 +191,11 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
     if (ingressNs !== undefined && args.tunnelToken !== undefined) {
       new TunnelIngress(
         `${name}-ingress`,
-        { namespace: ingressNs, token: args.tunnelToken },
+        {
+          namespace: ingressNs,
+          token: args.tunnelToken,
+          replicas: args.config.platform.ingress.replicas,
+        },
         parent,
       );
     }

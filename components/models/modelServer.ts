@@ -28,16 +28,6 @@ export interface ModelServerArgs {
    * @default - no key
    */
   readonly apiKey?: pulumi.Input<string>;
-  /**
-   * How long the weights may take to download and load, in seconds.
-   * @default 1800 with GPUs, 600 without
-   */
-  readonly startupTimeoutSeconds?: number;
-  /**
-   * Target average CPU utilisation of the autoscaler, in percent.
-   * @default 75
-   */
-  readonly targetCpuUtilization?: number;
 }
 
 /** Resources of one replica: requests equal limits for memory; GPUs only as limits. */
@@ -100,8 +90,9 @@ export class ModelServer extends pulumi.ComponentResource {
     const m = args.model;
     const e = ENGINES[m.engine];
     const gpu = m.gpus > 0;
-    const startupTimeoutSeconds = args.startupTimeoutSeconds ?? (gpu ? 1800 : 600);
-    const targetCpuUtilization = args.targetCpuUtilization ?? 75;
+    // The stack's `models[].startupTimeoutSeconds`: weights take longer to load onto GPUs.
+    const startupTimeoutSeconds = m.startupTimeoutSeconds ?? (gpu ? 1800 : 600);
+    const targetCpuUtilization = m.targetCpuUtilization;
     const runtime = m.runtime ?? (gpu ? "nvidia" : "runc");
     const runtimeClass = runtimeClassName(`model "${m.name}"`, runtime, args.cluster);
     const parent = { parent: this };

@@ -37,20 +37,10 @@ export interface TalosClusterArgs {
   /** The validated Proxmox section of the stack (hosts, datastores, network). */
   readonly proxmox: StackConfig["proxmox"];
   /**
-   * Register schematics with the Image Factory before downloading images.
-   * @default true
-   */
-  readonly registerSchematics?: boolean;
-  /**
    * Protect the secrets bundle from deletion (losing it means rebuilding the cluster).
    * @default false
    */
   readonly protectSecrets?: boolean;
-  /**
-   * Validity of the admin client certificates (kubeconfig, talosconfig) in hours.
-   * @default 8760 (one year)
-   */
-  readonly adminCertValidityHours?: number;
   /**
    * Kubelets request their serving certificates from the cluster CA (`rotate-server-certificates`),
    * so that metrics-server can verify them. Needs an approver of kubelet-serving CSRs in the
@@ -279,8 +269,8 @@ export class TalosCluster extends pulumi.ComponentResource {
   constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homebrew-dev:talos:Cluster", name, {}, opts);
     const { cluster, proxmox } = args;
-    const registerSchematics = args.registerSchematics ?? true;
-    const adminCertValidityHours = args.adminCertValidityHours ?? 8760;
+    // The stack's `cluster.adminCertValidityHours` (schema default: one year).
+    const adminCertValidityHours = cluster.adminCertValidityHours;
     const parent = { parent: this };
     this.endpoint = controlPlaneEndpoint(cluster.network.vip);
 
@@ -312,7 +302,6 @@ export class TalosCluster extends pulumi.ComponentResource {
             schematic: { officialExtensions: extensionsFor(features) },
             talosVersion: cluster.talosVersion,
             hosts,
-            registerSchematic: registerSchematics,
           },
           parent,
         ),

@@ -24,12 +24,6 @@ export interface TalosImageArgs {
   readonly talosVersion: string;
   /** Proxmox hosts that need the image: it is downloaded once per host. */
   readonly hosts: readonly ImageHost[];
-  /**
-   * Tell the Image Factory about the schematic (an idempotent POST through `curl`) before the
-   * hosts download the image: the factory serves only schematics it has been told.
-   * @default true
-   */
-  readonly registerSchematic?: boolean;
 }
 
 /** The file name of a downloaded image; carries the schematic and version so they never mix. */
@@ -66,22 +60,21 @@ export class TalosImage extends pulumi.ComponentResource {
 
   constructor(name: string, args: TalosImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homebrew-dev:talos:Image", name, {}, opts);
-    const register = args.registerSchematic ?? true;
     const version = normalizeTalosVersion(args.talosVersion);
     const id = schematicId(args.schematic);
     this.schematicId = id;
     this.installerImage = installerImage(id, version);
 
-    const registration = register
-      ? new command.local.Command(
-          `${name}-schematic`,
-          {
-            create: registerSchematicScript(id),
-            stdin: renderSchematicYaml(args.schematic),
-          },
-          { parent: this },
-        )
-      : undefined;
+    // The factory serves only schematics it has been told about: an idempotent POST through
+    // `curl`, before any host downloads the image.
+    const registration = new command.local.Command(
+      `${name}-schematic`,
+      {
+        create: registerSchematicScript(id),
+        stdin: renderSchematicYaml(args.schematic),
+      },
+      { parent: this },
+    );
 
     const fileIds: Record<string, pulumi.Output<string>> = {};
     for (const host of args.hosts) {
@@ -98,7 +91,7 @@ export class TalosImage extends pulumi.ComponentResource {
           decompressionAlgorithm: "gz",
           overwrite: false,
         },
-        { parent: this, ...(registration ? { dependsOn: [registration] } : {}) },
+        { parent: this, dependsOn: [registration] },
       );
       fileIds[host.name] = file.id;
     }

@@ -68,6 +68,7 @@ describe("stack config validation", () => {
     });
     expect(c.cluster.network.nameservers).toEqual(["1.1.1.1", "9.9.9.9"]);
     expect(c.cluster.installDisk).toBe("/dev/sda");
+    expect(c.cluster.adminCertValidityHours).toBe(8760);
     expect(c.cluster.controlPlane).toMatchObject({
       cpuCores: 4,
       memoryMiB: 8192,
@@ -85,15 +86,34 @@ describe("stack config validation", () => {
     });
     expect(c.cluster.workerPools[0]?.hosts).toBeUndefined();
     expect(c.platform).toEqual({
-      ingress: { enabled: true },
+      ingress: { enabled: true, replicas: 2 },
       observability: { enabled: true, retentionDays: 7, storageGiB: 20 },
       metricsServer: { enabled: true },
       postgres: { enabled: false, instances: 1, storageGiB: 10, clients: ["apps"] },
       redis: { enabled: false, storageGiB: 5, clients: ["apps"] },
       rabbitmq: { enabled: false, storageGiB: 5, clients: ["apps"] },
     });
-    expect(c.models[0]).toMatchObject({ minReplicas: 1, maxReplicas: 1, cacheGiB: 20 });
+    expect(c.models[0]).toMatchObject({
+      minReplicas: 1,
+      maxReplicas: 1,
+      cacheGiB: 20,
+      targetCpuUtilization: 75,
+    });
+    // Unset, it depends on the model: 1800 s with GPUs, 600 s without.
+    expect(c.models[0]?.startupTimeoutSeconds).toBeUndefined();
     expect(c.builds).toEqual({ buildOnPreview: false, images: [] });
+    const withImage = parseStackConfig({
+      ...base(),
+      builds: { registry: "ghcr.io/acme", images: [{ name: "api", context: "apps/api" }] },
+    });
+    expect(withImage.builds.images[0]).toMatchObject({
+      dockerfile: "Dockerfile",
+      platforms: ["linux/amd64"],
+      port: 8080,
+      replicas: 2,
+      healthPath: "/healthz",
+      buildArgs: {},
+    });
     expect(c.edge).toBeUndefined();
   });
 

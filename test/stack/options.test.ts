@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { planEditedStack } from "../helpers/stacks";
+
+/** Every option a component has that a stack may set reaches its resources from the stack file. */
+describe("stack options reach the resources", () => {
+  it("connector replicas, admin certificate validity, health path, model startup and CPU target", async () => {
+    const res = await planEditedStack(
+      "prod",
+      (doc) => {
+        doc.setIn(["config", "homebrew-dev:platform", "ingress", "replicas"], 3);
+        doc.setIn(["config", "homebrew-dev:cluster", "adminCertValidityHours"], 24);
+        doc.setIn(["config", "homebrew-dev:builds", "images", 0, "healthPath"], "/ready");
+        doc.setIn(["config", "homebrew-dev:builds", "images", 0, "buildArgs"], {
+          NODE_ENV: "prod",
+        });
+        doc.setIn(["config", "homebrew-dev:models", 0, "startupTimeoutSeconds"], 900);
+        doc.setIn(["config", "homebrew-dev:models", 0, "targetCpuUtilization"], 60);
+      },
+      ["--json"],
+    );
+    expect(res.stderr).toBe("");
+    const resources: { type: string; name: string; inputs: Record<string, any> }[] = JSON.parse(
+      res.stdout,
+    ).resources;
+    const one = (type: string, name: string) => {
+      const r = resources.find((x) => x.type === type && x.name === name);
+      expect(r, `${type} ${name}`).toBeDefined();
+      return r!.inputs;
+    };
+    expect(one("kubernetes:apps/v1:Deployment", "platform-ingress-cloudflared").spec.replicas).toBe(
+      3,
+    );
+    const certs = resources.filter(
+      (r) => r.type === "tls:index/locallySignedCert:LocallySignedCert",
+    );
+    expect(certs.length).toBeGreaterThan(0);
+    for (const c of certs) expect(c.inputs["validityPeriodHours"]).toBe(24);
+    const app = one("kubernetes:apps/v1:Deployment", "app-hello-api-deployment");
+    expect(app.spec.template.spec.containers[0].readinessProbe.httpGet.path).toBe("/ready");
+    expect(app.spec.template.spec.containers[0].livenessProbe.httpGet.path).toBe("/ready");
+    expect(one("docker-build:index:Image", "image-hello-api-image").buildArgs).toMatchObject({
+      NODE_ENV: "prod",
+    });
+    // prod's first model, llama-8b.
+    const server = one("kubernetes:apps/v1:StatefulSet", "model-llama-8b-server");
+    const startup = server.spec.template.spec.containers[0].startupProbe;
+    expect(startup.failureThreshold * startup.periodSeconds).toBeGreaterThanOrEqual(900);
+    expect(startup.failureThreshold * startup.periodSeconds).toBeLessThan(1800);
+    const hpa = resources.find(
+      (r) =>
+        r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler" &&
+        r.name.startsWith("model-llama-8b-"),
+    )!.inputs;
+    expect(hpa.spec.metrics[0].resource.target.averageUtilization).toBe(60);
+  });
+});
