@@ -424,7 +424,7 @@ export const BuildsSchema = z
           replicas: positiveInt.default(2).describe("Replicas of the service. @default 2"),
           healthPath: z
             .string()
-            .regex(/^\/[A-Za-z0-9._~\/-]*$/, { error: "expected an HTTP path such as /healthz" })
+            .regex(/^\/[A-Za-z0-9._~/-]*$/, { error: "expected an HTTP path such as /healthz" })
             .default("/healthz")
             .describe("Path of the readiness and liveness probes. @default /healthz"),
           hostname: hostnameSchema
