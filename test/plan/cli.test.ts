@@ -101,16 +101,6 @@ describe("npm run plan as its own process", () => {
   });
 });
 
-describe("npm run plan as its own process: a usage error", () => {
-  it("exits 1 with the message and the usage on stderr, nothing on stdout", () => {
-    const res = runPlanProcess(["prod", "--bogus"]);
-    expect(res.code).toBe(1);
-    expect(res.stdout).toBe("");
-    expect(res.stderr).toMatch(/^error: Unknown option '--bogus'/);
-    expect(res.stderr).toContain("usage: npm run plan -- <stack>");
-  });
-});
-
 describe("npm run plan: resources per stack", () => {
   it("reveals secret values only with --show-secrets", async () => {
     const shown = await runPlanCli(["prod", "--json", "--show-secrets"]);
