@@ -1,6 +1,6 @@
 /**
  * IPv4 arithmetic for the address-plan rules, on the one implementation the program and the
- * policy pack share (policies/lib/addresses.ts). Inputs are already schema-validated strings.
+ * policy pack share (policies/lib/ipv4.ts). Inputs are already schema-validated strings.
  */
 import {
   formatIpv4,
@@ -8,7 +8,7 @@ import {
   parseIpv4,
   parseIpv4Cidr,
   type Ipv4Cidr,
-} from "../../policies/lib/addresses";
+} from "../../policies/lib/ipv4";
 
 export type Cidr = Ipv4Cidr;
 

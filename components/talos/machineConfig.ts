@@ -1,5 +1,5 @@
 import { RUNTIMES, RUNTIME_NAMES } from "../catalog/runtimes";
-import { formatIpv4, parseIpv4 } from "../../policies/lib/addresses";
+import { formatIpv4, parseIpv4 } from "../../policies/lib/ipv4";
 import { isIP } from "node:net";
 import { stringify } from "yaml";
 import type { RuntimeFeatures } from "./schematic";

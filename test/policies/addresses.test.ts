@@ -2,13 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { privateAddress } from "../../components/edge/records";
 import { NON_PUBLIC_RANGES } from "../../components/kubernetes/baseline";
-import {
-  formatIpv4,
-  ipv4CidrContains,
-  nonPublicReason,
-  parseIpv4,
-  parseIpv4Cidr,
-} from "../../policies/lib/addresses";
+import { nonPublicReason } from "../../policies/lib/addresses";
+import { formatIpv4, ipv4CidrContains, parseIpv4, parseIpv4Cidr } from "../../policies/lib/ipv4";
 import { isPrivateAddress } from "../../policies/rules/cloudflare";
 
 describe("non-public addresses: one definition", () => {
