@@ -195,9 +195,9 @@ export interface ApiServerEndpoints {
 /**
  * Egress to the Kubernetes API server from every pod of a namespace. Pods dial the
  * `kubernetes.default` Service (443), which kube-proxy rewrites to a control-plane node's own
- * address on 6443 before the packet leaves the node; NetworkPolicy implementations differ in
- * which of the two they match (kube-network-policies, which Talos' flannel runs, sees the
- * rewritten one), so both are allowed, and nothing else.
+ * address on 6443; NetworkPolicy implementations differ in whether they match the packet before
+ * or after that rewrite (the NetworkPolicy API leaves it open), so both are allowed, and nothing
+ * else.
  */
 export function apiServerEgressPolicy(
   namespace: string,
