@@ -146,7 +146,8 @@ if (config.platform.observability.enabled) {
   new Observability(
     "observability",
     {
-      observability: config.platform.observability,
+      retentionDays: config.platform.observability.retentionDays,
+      storageGiB: config.platform.observability.storageGiB,
       namespace: platform.namespaces[Tier.observability]!,
       ...(platform.namespaces[Tier.models] !== undefined
         ? { modelsNamespace: platform.namespaces[Tier.models] }

@@ -28,7 +28,7 @@ export function grafanaExposure(
 }
 
 /** Chart values of kube-prometheus-stack for a stack: retention, storage, what is scraped. */
-export function monitoringValues(o: StackConfig["platform"]["observability"]) {
+export function monitoringValues(o: RetentionSettings) {
   return {
     // node-exporter needs the host's network, PID namespace and filesystem, which Pod Security
     // baseline forbids in this namespace; kubelet and cAdvisor metrics cover nodes and pods.
@@ -64,7 +64,7 @@ export function monitoringValues(o: StackConfig["platform"]["observability"]) {
 }
 
 /** Loki as a single binary with filesystem storage and retention. */
-export function lokiValues(o: StackConfig["platform"]["observability"]) {
+export function lokiValues(o: RetentionSettings) {
   return {
     deploymentMode: "SingleBinary",
     loki: {
@@ -168,8 +168,15 @@ export function alertRules() {
   ];
 }
 
-export interface ObservabilityArgs {
-  readonly observability: StackConfig["platform"]["observability"];
+/** How long metrics and logs are kept, and the volume each store gets. */
+export interface RetentionSettings {
+  /** Metrics and log retention in days. */
+  readonly retentionDays: number;
+  /** Size of the Prometheus volume and of Loki's, in GiB. */
+  readonly storageGiB: number;
+}
+
+export interface ObservabilityArgs extends RetentionSettings {
   /** The observability namespace (from the platform). */
   readonly namespace: pulumi.Input<string>;
   /** Namespace of the model servers, scraped by a PodMonitor. */
@@ -184,7 +191,7 @@ export interface ObservabilityArgs {
 export class Observability extends pulumi.ComponentResource {
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homebrew-dev:observability:Observability", name, {}, opts);
-    const o = args.observability;
+    const o: RetentionSettings = { retentionDays: args.retentionDays, storageGiB: args.storageGiB };
     const parent = { parent: this };
     const release = (
       key: string,
