@@ -161,8 +161,11 @@ if (dataNamespace !== undefined) {
   new DataServices(
     "data",
     {
-      platform: config.platform,
-      environment: config.environment,
+      ...(config.platform.postgres.enabled ? { postgres: config.platform.postgres } : {}),
+      ...(config.platform.redis.enabled ? { redis: config.platform.redis } : {}),
+      ...(config.platform.rabbitmq.enabled ? { rabbitmq: config.platform.rabbitmq } : {}),
+      // Losing a database volume loses its data: protected in production.
+      protectVolumes: config.environment === "prod",
       namespace: Tier.data,
       namespaceOutput: dataNamespace,
     },

@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { StackConfig } from "../config";
 import { appLabels, containerSecurityContext, podSecurityContext } from "../kubernetes/podDefaults";
 import { CHARTS } from "../catalog/charts";
 import { NAMESPACE_NAME_LABEL } from "../catalog/labels";
@@ -43,9 +42,36 @@ export function clientPolicy(
   };
 }
 
+/** A data service's volume and the namespaces allowed to reach it. */
+export interface DataServiceArgs {
+  /** Volume size in GiB (per instance for PostgreSQL). */
+  readonly storageGiB: number;
+  /** Namespaces whose pods may connect. */
+  readonly clients: readonly string[];
+}
+
+export interface PostgresArgs extends DataServiceArgs {
+  /** PostgreSQL instances (one primary, the rest replicas). */
+  readonly instances: number;
+  /**
+   * VolumeSnapshotClass for daily volume-snapshot backups.
+   * @default - no scheduled backups
+   */
+  readonly backupVolumeSnapshotClass?: string;
+}
+
 export interface DataServicesArgs {
-  readonly platform: StackConfig["platform"];
-  readonly environment: StackConfig["environment"];
+  /** PostgreSQL through CloudNativePG. @default - none */
+  readonly postgres?: PostgresArgs;
+  /** Valkey (Redis-compatible). @default - none */
+  readonly redis?: DataServiceArgs;
+  /** RabbitMQ. @default - none */
+  readonly rabbitmq?: DataServiceArgs;
+  /**
+   * Protect the stateful resources (clusters, volumes) from deletion: production.
+   * @default false
+   */
+  readonly protectVolumes?: boolean;
   /** The data namespace (from the platform); its name for policies. */
   readonly namespace: string;
   readonly namespaceOutput: pulumi.Input<string>;
@@ -53,16 +79,15 @@ export interface DataServicesArgs {
 
 /**
  * PostgreSQL (CloudNativePG operator and a Cluster), Valkey and RabbitMQ, each switchable per
- * environment; generated credentials as Secrets; volumes kept and protected in prod; network
+ * environment; generated credentials as Secrets; volumes kept, and protected when asked; network
  * policies that admit only each service's declared clients.
  */
 export class DataServices extends pulumi.ComponentResource {
   constructor(name: string, args: DataServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homebrew-dev:data:DataServices", name, {}, opts);
-    const p = args.platform;
-    const prod = args.environment === "prod";
-    // Stateful: protected in prod, and the volume claims outlive the StatefulSet.
-    const stateful = { parent: this, protect: prod };
+    const protect = args.protectVolumes ?? false;
+    // Stateful: protected when asked (production), and the volume claims outlive the StatefulSet.
+    const stateful = { parent: this, protect };
     const ns = args.namespaceOutput;
     const policy = (key: string, manifest: ReturnType<typeof clientPolicy>) =>
       new k8s.networking.v1.NetworkPolicy(
@@ -77,7 +102,8 @@ export class DataServices extends pulumi.ComponentResource {
         { parent: this },
       ).result;
 
-    if (p.postgres.enabled) {
+    if (args.postgres !== undefined) {
+      const postgres = args.postgres;
       const operator = new k8s.helm.v3.Release(
         `${name}-cnpg`,
         {
@@ -89,7 +115,7 @@ export class DataServices extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      const snapshots = p.postgres.backupVolumeSnapshotClass;
+      const snapshots = postgres.backupVolumeSnapshotClass;
       new k8s.apiextensions.CustomResource(
         `${name}-postgres`,
         {
@@ -97,10 +123,10 @@ export class DataServices extends pulumi.ComponentResource {
           kind: "Cluster",
           metadata: { name: "postgres", namespace: ns },
           spec: {
-            instances: p.postgres.instances,
+            instances: postgres.instances,
             // The operator creates the `postgres-app` Secret with the application credentials.
             bootstrap: { initdb: { database: "app", owner: "app" } },
-            storage: { size: `${p.postgres.storageGiB}Gi` },
+            storage: { size: `${postgres.storageGiB}Gi` },
             enablePDB: true,
             monitoring: { enablePodMonitor: true },
             ...(snapshots !== undefined
@@ -133,7 +159,7 @@ export class DataServices extends pulumi.ComponentResource {
           args.namespace,
           { "cnpg.io/cluster": "postgres" },
           PORTS.postgres,
-          p.postgres.clients,
+          postgres.clients,
         ),
       );
     }
@@ -232,12 +258,13 @@ export class DataServices extends pulumi.ComponentResource {
       policy(key, clientPolicy(key, args.namespace, selector, spec.port, spec.clients));
     };
 
-    if (p.redis.enabled) {
+    if (args.redis !== undefined) {
+      const redis = args.redis;
       statefulService("valkey", {
         image: VALKEY_IMAGE,
         port: PORTS.valkey,
-        storageGiB: p.redis.storageGiB,
-        clients: p.redis.clients,
+        storageGiB: redis.storageGiB,
+        clients: redis.clients,
         uid: 999,
         dataPath: "/data",
         secretData: { password: password("valkey") },
@@ -259,12 +286,13 @@ export class DataServices extends pulumi.ComponentResource {
         probe: { tcpSocket: { port: "valkey" }, periodSeconds: 10 },
       });
     }
-    if (p.rabbitmq.enabled) {
+    if (args.rabbitmq !== undefined) {
+      const rabbitmq = args.rabbitmq;
       statefulService("rabbitmq", {
         image: RABBITMQ_IMAGE,
         port: PORTS.rabbitmq,
-        storageGiB: p.rabbitmq.storageGiB,
-        clients: p.rabbitmq.clients,
+        storageGiB: rabbitmq.storageGiB,
+        clients: rabbitmq.clients,
         uid: 999,
         dataPath: "/var/lib/rabbitmq",
         secretData: {
