@@ -14,7 +14,7 @@ import { Observability, grafanaExposure } from "./components/observability/obser
 import { Edge, exposedNames } from "./components/edge";
 import { EdgeTunnel } from "./components/edge/tunnel";
 import type { ExposedService } from "./components/kubernetes/ingress";
-import { KubernetesPlatform, Tier } from "./components/kubernetes/platform";
+import { KubernetesPlatform, Tier, platformArgs } from "./components/kubernetes/platform";
 import { ModelServer, modelServiceUrl } from "./components/models/modelServer";
 import { TalosCluster } from "./components/talos/cluster";
 
@@ -101,8 +101,7 @@ const tunnel =
 const platform = new KubernetesPlatform(
   "platform",
   {
-    config,
-    tiers: plan.tiers,
+    ...platformArgs(config, plan.tiers),
     ...(tunnel !== undefined ? { tunnelToken: tunnel.token } : {}),
   },
   { providers: { kubernetes } },

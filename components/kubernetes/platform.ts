@@ -13,7 +13,13 @@ import {
   type NamespaceTier,
 } from "./baseline";
 import { TunnelIngress } from "./ingress";
-import { offeredRuntimes, runtimeClasses, tolerationsFor } from "./runtimes";
+import {
+  offeredRuntimes,
+  runtimeClasses,
+  tolerationsFor,
+  type RuntimeClassSpec,
+  type Toleration,
+} from "./runtimes";
 
 /** The pinned NVIDIA device plugin chart. */
 export const NVIDIA_DEVICE_PLUGIN_CHART = CHARTS.nvidiaDevicePlugin;
@@ -92,18 +98,52 @@ export function apiServerEndpoints(
 }
 
 export interface KubernetesPlatformArgs {
-  readonly config: Pick<StackConfig, "cluster" | "platform" | "models" | "edge">;
+  /** The RuntimeClasses of the pools' runtimes (`runtimeClasses(cluster)`). */
+  readonly runtimeClasses: readonly RuntimeClassSpec[];
+  /**
+   * Tolerations of the GPU pools' taints: when given, the NVIDIA device plugin runs on the GPU
+   * nodes with them.
+   * @default - no GPU pool, no device plugin
+   */
+  readonly gpuTolerations?: readonly Toleration[];
+  /**
+   * Where pods reach the API server: when given, metrics-server runs with the kubelet
+   * serving-certificate approver (whose only egress is the API server).
+   * @default - no metrics-server
+   */
+  readonly metricsServerApi?: ApiServerEndpoints;
+  /** The namespaces and what traffic each admits (`namespaceTiers`, in the stack's plan). */
+  readonly tiers: readonly NamespaceTier[];
   /**
    * The token of the edge's Cloudflare Tunnel (`EdgeTunnel.token`): the ingress namespace runs
-   * its connector. Required when the stack has an ingress (see `hasIngress`).
+   * its connector.
    * @default - no connector
    */
   readonly tunnelToken?: pulumi.Input<string>;
   /**
-   * The namespaces and what traffic each admits, decided with the rest of the stack's plan.
-   * @default - `namespaceTiers(config)`
+   * Replicas of the tunnel connector.
+   * @default 2
    */
-  readonly tiers?: readonly NamespaceTier[];
+  readonly ingressReplicas?: number;
+}
+
+/** The platform's arguments for a stack: its runtimes, GPU pools, metrics-server and tiers. */
+export function platformArgs(
+  config: Pick<StackConfig, "cluster" | "platform">,
+  tiers: readonly NamespaceTier[],
+): KubernetesPlatformArgs {
+  const { cluster } = config;
+  return {
+    runtimeClasses: runtimeClasses(cluster),
+    ...(offeredRuntimes(cluster).includes("nvidia")
+      ? { gpuTolerations: tolerationsFor("nvidia", cluster) }
+      : {}),
+    ...(config.platform.metricsServer.enabled
+      ? { metricsServerApi: apiServerEndpoints(cluster) }
+      : {}),
+    tiers,
+    ingressReplicas: config.platform.ingress.replicas,
+  };
 }
 
 /** Whether the stack routes public hostnames through a tunnel: an ingress and an edge. */
@@ -122,16 +162,15 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
 
   constructor(name: string, args: KubernetesPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homebrew-dev:kubernetes:Platform", name, {}, opts);
-    const { cluster } = args.config;
     const parent = { parent: this };
 
-    const classes = runtimeClasses(cluster);
+    const classes = args.runtimeClasses;
     for (const rc of classes) {
       new k8s.node.v1.RuntimeClass(`${name}-runtime-${rc.metadata.name}`, rc, parent);
     }
     this.runtimeClasses = classes.map((c) => c.metadata.name);
 
-    if (offeredRuntimes(cluster).includes("nvidia")) {
+    if (args.gpuTolerations !== undefined) {
       // kube-system: the plugin mounts the kubelet's device-plugin socket (a hostPath), which no
       // namespace of ours admits; Talos exempts kube-system from Pod Security.
       new k8s.helm.v3.Release(
@@ -145,17 +184,17 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
             runtimeClassName: "nvidia",
             nodeSelector: { [NVIDIA_GPU_PRESENT_LABEL]: "true" },
             // The GPU pools' taints, as the nvidia RuntimeClass tolerates them.
-            tolerations: tolerationsFor("nvidia", cluster),
+            tolerations: [...args.gpuTolerations],
           },
         },
         parent,
       );
     }
 
-    if (args.config.platform.metricsServer.enabled) {
+    if (args.metricsServerApi !== undefined) {
       const approver = new KubeletServingCertApprover(
         `${name}-kubelet-serving-cert-approver`,
-        { apiServer: apiServerEndpoints(cluster) },
+        { apiServer: args.metricsServerApi },
         parent,
       );
       // kube-system, like every cluster add-on the API server aggregates. The chart's defaults
@@ -176,7 +215,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
       );
     }
 
-    const tiers = args.tiers ?? namespaceTiers(args.config);
+    const tiers = args.tiers;
     const baseline = new Baseline(
       `${name}-baseline`,
       {
@@ -194,7 +233,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
         {
           namespace: ingressNs,
           token: args.tunnelToken,
-          replicas: args.config.platform.ingress.replicas,
+          replicas: args.ingressReplicas ?? 2,
         },
         parent,
       );
