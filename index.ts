@@ -15,7 +15,7 @@ import { Edge, exposedNames } from "./components/edge";
 import { EdgeTunnel } from "./components/edge/tunnel";
 import type { ExposedService } from "./components/kubernetes/ingress";
 import { KubernetesPlatform, Tier, platformArgs } from "./components/kubernetes/platform";
-import { ModelServer, modelServiceUrl } from "./components/models/modelServer";
+import { ModelServer, modelServiceUrl, runtimeClassFor } from "./components/models/modelServer";
 import { TalosCluster } from "./components/talos/cluster";
 
 // The stack, validated, and every decision made from it (placement, records, redirects, ...).
@@ -129,7 +129,7 @@ const modelServers = config.models.map(
       `model-${model.name}`,
       {
         model,
-        cluster,
+        ...runtimeClassFor(model, cluster),
         namespace: platform.namespaces[Tier.models]!,
         ...(config.huggingFaceToken !== undefined
           ? { huggingFaceToken: pulumi.secret(config.huggingFaceToken) }

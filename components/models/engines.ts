@@ -1,16 +1,16 @@
 import { ENGINES } from "../catalog/engines";
 import { PACKAGES } from "../catalog/images";
-import type { Model } from "../config/schema";
+import type { ModelSpec } from "./spec";
 
 /** The source kind a model names. */
-export function sourceKind(m: Model): "huggingFace" | "oci" | "ollama" {
+export function sourceKind(m: ModelSpec): "huggingFace" | "oci" | "ollama" {
   if (m.source.huggingFace !== undefined) return "huggingFace";
   if (m.source.oci !== undefined) return "oci";
   return "ollama";
 }
 
 /** Problems of a model against its engine's table; each names the model. */
-export function engineProblems(m: Model): string[] {
+export function engineProblems(m: ModelSpec): string[] {
   const e = ENGINES[m.engine];
   const problems: string[] = [];
   const kind = sourceKind(m);
@@ -29,7 +29,7 @@ export function engineProblems(m: Model): string[] {
 }
 
 /** The server's command-line arguments. */
-export function engineArgs(m: Model): string[] {
+export function engineArgs(m: ModelSpec): string[] {
   const e = ENGINES[m.engine];
   switch (m.engine) {
     case "vllm":
@@ -70,7 +70,7 @@ export function engineArgs(m: Model): string[] {
 }
 
 /** Environment of the server container (secrets are added by the component). */
-export function engineEnv(m: Model): { name: string; value: string }[] {
+export function engineEnv(m: ModelSpec): { name: string; value: string }[] {
   const e = ENGINES[m.engine];
   const common = [{ name: "HOME", value: "/tmp" }];
   switch (m.engine) {
@@ -101,7 +101,7 @@ export function engineEnv(m: Model): { name: string; value: string }[] {
  * The pre-pull script for an init container: weights land in the cache volume before the server
  * starts, so a restart or a new replica on the same volume does not download them again.
  */
-export function prepullScript(m: Model): string | undefined {
+export function prepullScript(m: ModelSpec): string | undefined {
   const e = ENGINES[m.engine];
   const kind = sourceKind(m);
   if (kind === "huggingFace" && m.engine !== "docker-model-runner") {

@@ -1,21 +1,24 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Model, StackConfig } from "../config";
 import { appLabels, containerSecurityContext, podSecurityContext } from "../kubernetes/podDefaults";
 import { runtimeClassName, type Toleration } from "../kubernetes/runtimes";
 import { ENGINES } from "../catalog/engines";
 import { IMAGES, imageRef } from "../catalog/images";
 import { NVIDIA_GPU_PRESENT_LABEL } from "../catalog/labels";
 import { engineArgs, engineEnv, prepullScript, sourceKind } from "./engines";
+import type { ModelSpec } from "./spec";
 
 /** The label Prometheus selects model servers by. */
 export const MODEL_SERVER_COMPONENT = "model-server";
 
 export interface ModelServerArgs {
-  /** The validated model from the stack. */
-  readonly model: Model;
-  /** The cluster section: decides the runtime class and the GPU pool's taints. */
-  readonly cluster: StackConfig["cluster"];
+  /** The model and how it is served. */
+  readonly model: ModelSpec;
+  /**
+   * The RuntimeClass the server runs with (`runtimeClassName(...)` against the pools' runtimes).
+   * @default - none (runc)
+   */
+  readonly runtimeClassName?: string;
   /** Namespace of the model servers. */
   readonly namespace: pulumi.Input<string>;
   /**
@@ -30,8 +33,21 @@ export interface ModelServerArgs {
   readonly apiKey?: pulumi.Input<string>;
 }
 
+/**
+ * The `runtimeClassName` argument of a model's server: its runtime (nvidia with GPUs, runc
+ * otherwise, unless it names one), which some worker pool must offer.
+ */
+export function runtimeClassFor(
+  m: Pick<ModelSpec, "name" | "gpus" | "runtime">,
+  cluster: Parameters<typeof runtimeClassName>[2],
+): { runtimeClassName?: string } {
+  const runtime = m.runtime ?? (m.gpus > 0 ? "nvidia" : "runc");
+  const name = runtimeClassName(`model "${m.name}"`, runtime, cluster);
+  return name !== undefined ? { runtimeClassName: name } : {};
+}
+
 /** Resources of one replica: requests equal limits for memory; GPUs only as limits. */
-export function modelResources(m: Model) {
+export function modelResources(m: ModelSpec) {
   const e = ENGINES[m.engine];
   const cpu = m.cpu ?? e.defaultCpu;
   const memory = `${m.memoryMiB ?? e.defaultMemoryMiB}Mi`;
@@ -45,7 +61,7 @@ export function modelResources(m: Model) {
 }
 
 /** Probes: a long startup (weights download and load), readiness on the model list. */
-export function modelProbes(m: Model, startupTimeoutSeconds: number) {
+export function modelProbes(m: ModelSpec, startupTimeoutSeconds: number) {
   const e = ENGINES[m.engine];
   const period = 10;
   return {
@@ -69,7 +85,7 @@ export function modelProbes(m: Model, startupTimeoutSeconds: number) {
 }
 
 /** The in-cluster URL of a model's OpenAI API. */
-export function modelServiceUrl(m: Model, namespace: string): string {
+export function modelServiceUrl(m: ModelSpec, namespace: string): string {
   const e = ENGINES[m.engine];
   return `http://${m.name}.${namespace}.svc.cluster.local:${e.port}`;
 }
@@ -93,8 +109,7 @@ export class ModelServer extends pulumi.ComponentResource {
     // The stack's `models[].startupTimeoutSeconds`: weights take longer to load onto GPUs.
     const startupTimeoutSeconds = m.startupTimeoutSeconds ?? (gpu ? 1800 : 600);
     const targetCpuUtilization = m.targetCpuUtilization;
-    const runtime = m.runtime ?? (gpu ? "nvidia" : "runc");
-    const runtimeClass = runtimeClassName(`model "${m.name}"`, runtime, args.cluster);
+    const runtimeClass = args.runtimeClassName;
     const parent = { parent: this };
     const { labels, selector } = appLabels({
       name: m.name,

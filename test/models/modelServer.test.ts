@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig, type StackConfig } from "../../components/config";
 import { ENGINES } from "../../components/catalog/engines";
-import { ModelServer } from "../../components/models/modelServer";
+import { ModelServer, runtimeClassFor } from "../../components/models/modelServer";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as pulumi from "@pulumi/pulumi";
 import { recordResources, resolve } from "../helpers/mocks";
@@ -78,7 +78,7 @@ describe("ModelServer per engine", () => {
       (model) =>
         new ModelServer(`model-${model.name}`, {
           model,
-          cluster: config.cluster,
+          ...runtimeClassFor(model, config.cluster),
           namespace: "models",
           huggingFaceToken: pulumi.secret("hf_not_a_real_token"),
           apiKey: pulumi.secret("not-a-real-key"),
