@@ -11,7 +11,7 @@ import { ContainerImage } from "./components/build/image";
 import { ServiceApp, appServiceUrl } from "./components/kubernetes/serviceApp";
 import { DataServices } from "./components/data/data";
 import { Observability, grafanaExposure } from "./components/observability/observability";
-import { Edge, exposedNames } from "./components/edge";
+import { Edge, edgeArgs, exposedNames } from "./components/edge";
 import { EdgeTunnel } from "./components/edge/tunnel";
 import type { ExposedService } from "./components/kubernetes/ingress";
 import { KubernetesPlatform, Tier, platformArgs } from "./components/kubernetes/platform";
@@ -114,9 +114,11 @@ const edge =
     ? new Edge(
         "edge",
         {
-          edge: config.edge,
-          services: exposedNames(config, { tunnel: tunnel !== undefined }),
-          ...(plan.edge !== undefined ? { plan: plan.edge } : {}),
+          ...edgeArgs(
+            config.edge,
+            exposedNames(config, { tunnel: tunnel !== undefined }),
+            plan.edge,
+          ),
           ...(tunnel !== undefined ? { tunnelTarget: tunnel.cnameTarget } : {}),
         },
         { providers: { cloudflare: cloudflareProvider } },

@@ -15,27 +15,31 @@ import {
 export type EdgeConfig = NonNullable<StackConfig["edge"]>;
 
 export interface EdgeArgs {
-  /**
-   * The stack's `edge` section. Plain values: they decide which records, rules and lists exist
-   * and their names.
-   */
-  readonly edge: EdgeConfig;
-  /**
-   * Public hostnames of the services the platform exposes; each gets a proxied record.
-   * @default []
-   */
-  readonly services?: readonly ExposedName[];
+  /** The Cloudflare account of the zone and the bulk-redirect lists. */
+  readonly accountId: string;
+  /** The zone apex, and its id when the zone exists already (else it is created, protected). */
+  readonly zone: { readonly name: string; readonly id?: string | undefined };
+  /** The records, redirects and cache rules (`planEdge`: validated before anything exists). */
+  readonly plan: EdgePlan;
   /**
    * The Cloudflare Tunnel every exposed service is reached through (`<id>.cfargotunnel.com`):
-   * the records of `services` become proxied CNAMEs to it.
-   * @default - services point at `edge.ingressTarget`
+   * the records of exposed services become proxied CNAMEs to it.
+   * @default - they point where the plan says (`edge.ingressTarget`)
    */
   readonly tunnelTarget?: pulumi.Input<string>;
-  /**
-   * The records, redirects and cache rules, decided before any resource exists (`planStack`).
-   * @default - planned here from `edge` and `services` (`planEdge`)
-   */
-  readonly plan?: EdgePlan;
+}
+
+/**
+ * The Edge component's arguments for a stack's edge section and exposed services: plans and
+ * validates the records, redirects and cache rules, throwing one `ConfigError` naming every
+ * problem before any resource exists.
+ */
+export function edgeArgs(
+  edge: EdgeConfig,
+  services: readonly ExposedName[] = [],
+  plan: EdgePlan = planEdge(edge, services),
+): EdgeArgs {
+  return { accountId: edge.accountId, zone: edge.zone, plan };
 }
 
 /** Everything the edge of one stack creates, decided before any resource exists. */
@@ -93,21 +97,19 @@ export class Edge extends pulumi.ComponentResource {
   public readonly recordNames: readonly string[];
 
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Validate before registering anything: a bad record must not leave half an edge behind.
-    const plan = args.plan ?? planEdge(args.edge, args.services ?? []);
     super("homebrew-dev:edge:Edge", name, {}, opts);
-    const { edge } = args;
+    const { plan } = args;
     const parent = { parent: this };
-    const zoneName = edge.zone.name;
+    const zoneName = args.zone.name;
 
     let zoneId: pulumi.Output<string>;
-    if (edge.zone.id !== undefined) {
-      zoneId = pulumi.output(edge.zone.id);
+    if (args.zone.id !== undefined) {
+      zoneId = pulumi.output(args.zone.id);
     } else {
       // Deleting a zone deletes every record, rule and certificate in it: protected.
       const zone = new cloudflare.Zone(
         `${name}-zone`,
-        { account: { id: edge.accountId }, name: zoneName, type: "full" },
+        { account: { id: args.accountId }, name: zoneName, type: "full" },
         { parent: this, protect: true },
       );
       zoneId = zone.id;
@@ -180,7 +182,7 @@ export class Edge extends pulumi.ComponentResource {
         new cloudflare.List(
           `${name}-redirect-list-${l.key}`,
           {
-            accountId: edge.accountId,
+            accountId: args.accountId,
             kind: "redirect",
             name: l.name,
             description: `Exact-URL redirects of ${zoneName} (list ${l.key})`,
@@ -205,7 +207,7 @@ export class Edge extends pulumi.ComponentResource {
       new cloudflare.Ruleset(
         `${name}-bulk-redirects`,
         {
-          accountId: edge.accountId,
+          accountId: args.accountId,
           kind: "root",
           phase: BULK_REDIRECT_PHASE,
           name: `${zoneName} bulk redirects`,

@@ -1,7 +1,8 @@
 import * as cloudflare from "@pulumi/cloudflare";
+import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../components/config";
-import { Edge, type EdgeArgs, type ExposedName } from "../../components/edge";
+import { Edge, edgeArgs, type EdgeConfig, type ExposedName } from "../../components/edge";
 import { recordResources, resolve } from "../helpers/mocks";
 import { edgeConfig } from "./fixtures";
 
@@ -30,8 +31,23 @@ const managed = edgeConfig({
   cachePaths: ["/assets/", "/static/"],
 });
 
-async function build(name: string, args: EdgeArgs): Promise<Edge> {
-  const edge = new Edge(name, args, { providers: { cloudflare: provider } });
+/** The Edge of an edge section: planned and validated (`edgeArgs`), then wired. */
+async function build(
+  name: string,
+  args: {
+    edge: EdgeConfig;
+    services?: readonly ExposedName[];
+    tunnelTarget?: pulumi.Input<string>;
+  },
+): Promise<Edge> {
+  const edge = new Edge(
+    name,
+    {
+      ...edgeArgs(args.edge, args.services ?? []),
+      ...(args.tunnelTarget !== undefined ? { tunnelTarget: args.tunnelTarget } : {}),
+    },
+    { providers: { cloudflare: provider } },
+  );
   await resolve(edge.zoneId);
   await new Promise((r) => setTimeout(r, 50));
   return edge;
@@ -273,7 +289,7 @@ describe("Edge validation", () => {
     });
     let error: unknown;
     try {
-      new Edge("bad", { edge: bad }, { providers: { cloudflare: provider } });
+      new Edge("bad", edgeArgs(bad), { providers: { cloudflare: provider } });
     } catch (err) {
       error = err;
     }
@@ -288,7 +304,7 @@ describe("Edge validation", () => {
 
   it("fails when the cache paths need more rules than the plan has", () => {
     const paths = Array.from({ length: 11 }, (_, i) => `/p${i}/`);
-    expect(() => new Edge("many", { edge: edgeConfig({ cachePaths: paths }) })).toThrow(
+    expect(() => new Edge("many", edgeArgs(edgeConfig({ cachePaths: paths })))).toThrow(
       "homebrew-dev:edge.cachePaths: 11 paths need 11 cache rules; the free plan allows 10 per zone",
     );
   });
