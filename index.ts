@@ -16,7 +16,7 @@ import { EdgeTunnel } from "./components/edge/tunnel";
 import type { ExposedService } from "./components/kubernetes/ingress";
 import { KubernetesPlatform, Tier, platformArgs } from "./components/kubernetes/platform";
 import { ModelServer, modelServiceUrl, runtimeClassFor } from "./components/models/modelServer";
-import { TalosCluster } from "./components/talos/cluster";
+import { TalosCluster, talosClusterArgs } from "./components/talos/cluster";
 
 // The stack, validated, and every decision made from it (placement, records, redirects, ...).
 const { spec: config, plan } = loadStack();
@@ -35,13 +35,11 @@ const proxmox = new proxmoxve.Provider("proxmox", {
 const talos = new TalosCluster(
   cluster.name,
   {
-    cluster,
-    proxmox: config.proxmox,
+    ...talosClusterArgs(cluster, config.proxmox, plan.cluster),
     // Losing the secrets bundle means rebuilding the cluster: protected in production.
     protectSecrets: config.environment === "prod",
     // metrics-server verifies the kubelets' serving certificates: they must come from the CA.
     kubeletServingCertificates: config.platform.metricsServer.enabled,
-    plan: plan.cluster,
   },
   { providers: { proxmoxve: proxmox } },
 );

@@ -31,11 +31,53 @@ import {
   upgradeScript,
 } from "./talosctl";
 
-export interface TalosClusterArgs {
-  /** The validated cluster section of the stack. */
-  readonly cluster: StackConfig["cluster"];
-  /** The validated Proxmox section of the stack (hosts, datastores, network). */
-  readonly proxmox: StackConfig["proxmox"];
+/** The node network: static addresses in one subnet, a gateway, resolvers, the API's VIP. */
+export interface ClusterNetwork {
+  /** Node subnet (CIDR). */
+  readonly subnet: string;
+  readonly gateway: string;
+  readonly nameservers: readonly string[];
+  /** Shared virtual IP of the Kubernetes API (control planes announce it). */
+  readonly vip: string;
+}
+
+/** A Proxmox host the cluster's VMs may run on, with its datastores. */
+export interface ClusterHost {
+  readonly name: string;
+  /** Datastore the Talos images are downloaded to. */
+  readonly imageDatastore: string;
+  /** Datastore of the VM disks. */
+  readonly diskDatastore: string;
+  /** Datastore of the cloud-init snippets (content type `snippets`). */
+  readonly snippetDatastore: string;
+  /** PCI resource mapping of the host's GPUs. @default - no GPUs */
+  readonly gpuMapping?: string | undefined;
+}
+
+/** What the machine configs of every node share. */
+export interface MachineConfigContext {
+  readonly clusterName: string;
+  readonly kubernetesVersion: string;
+  readonly network: ClusterNetwork;
+  /** Disk Talos installs to inside the VM. */
+  readonly installDisk: string;
+}
+
+export interface TalosClusterArgs extends MachineConfigContext {
+  /** Talos Linux release of the node image and installer. */
+  readonly talosVersion: string;
+  /** Validity of the admin client certificates (kubeconfig, talosconfig) in hours. */
+  readonly adminCertValidityHours: number;
+  /** Protect the control-plane VMs from deletion. */
+  readonly protectControlPlanes: boolean;
+  /** The Proxmox hosts (every host a node is placed on must be here). */
+  readonly hosts: readonly ClusterHost[];
+  /** The Proxmox bridge of the node network. */
+  readonly bridge: string;
+  /** VLAN tag of the node network. @default - untagged */
+  readonly vlanId?: number | undefined;
+  /** The nodes and where each runs (`planCluster`: validated before anything exists). */
+  readonly plan: ClusterPlan;
   /**
    * Protect the secrets bundle from deletion (losing it means rebuilding the cluster).
    * @default false
@@ -48,11 +90,27 @@ export interface TalosClusterArgs {
    * @default false
    */
   readonly kubeletServingCertificates?: boolean;
-  /**
-   * The nodes and where each runs, decided before any resource exists (`planStack`).
-   * @default - planned here from `cluster` and `proxmox` (`planNodes`, `placeNodes`)
-   */
-  readonly plan?: ClusterPlan;
+}
+
+/** The TalosCluster arguments of a stack's cluster and Proxmox sections and their plan. */
+export function talosClusterArgs(
+  cluster: StackConfig["cluster"],
+  proxmox: StackConfig["proxmox"],
+  plan: ClusterPlan = planCluster(cluster, proxmox),
+): TalosClusterArgs {
+  return {
+    clusterName: cluster.name,
+    talosVersion: cluster.talosVersion,
+    kubernetesVersion: cluster.kubernetesVersion,
+    network: cluster.network,
+    installDisk: cluster.installDisk,
+    adminCertValidityHours: cluster.adminCertValidityHours,
+    protectControlPlanes: cluster.controlPlane.protect,
+    hosts: proxmox.hosts,
+    bridge: proxmox.bridge,
+    ...(proxmox.vlanId !== undefined ? { vlanId: proxmox.vlanId } : {}),
+    plan,
+  };
 }
 
 /** What the cluster's resources are wired from: its nodes and their hosts. */
@@ -220,7 +278,7 @@ export function placeNodes(
 /** The renderer's input for one node, given the secrets bundle. */
 export function machineConfigInput(
   node: PlannedNode,
-  cluster: StackConfig["cluster"],
+  cluster: MachineConfigContext,
   installerImage: string,
   secrets: TalosSecretsBundle,
   options: { readonly kubeletServingCertificates?: boolean } = {},
@@ -229,7 +287,7 @@ export function machineConfigInput(
   const prefix = cluster.network.subnet.split("/")[1];
   return {
     role: node.role,
-    clusterName: cluster.name,
+    clusterName: cluster.clusterName,
     hostname: node.name,
     address: `${node.ip}/${prefix}`,
     gateway: cluster.network.gateway,
@@ -268,20 +326,18 @@ export class TalosCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homebrew-dev:talos:Cluster", name, {}, opts);
-    const { cluster, proxmox } = args;
-    // The stack's `cluster.adminCertValidityHours` (schema default: one year).
-    const adminCertValidityHours = cluster.adminCertValidityHours;
+    const adminCertValidityHours = args.adminCertValidityHours;
     const parent = { parent: this };
-    this.endpoint = controlPlaneEndpoint(cluster.network.vip);
+    this.endpoint = controlPlaneEndpoint(args.network.vip);
 
     const secrets = new TalosSecrets(
       `${name}-secrets`,
       {},
       { parent: this, protect: args.protectSecrets ?? false },
     );
-    const { nodes, placement } = args.plan ?? planCluster(cluster, proxmox);
+    const { nodes, placement } = args.plan;
     this.placement = placement;
-    const hostByName = new Map(proxmox.hosts.map((h) => [h.name, h]));
+    const hostByName = new Map(args.hosts.map((h) => [h.name, h]));
 
     // One image per feature set, downloaded to the hosts that run a node of that set.
     const images = new Map<string, TalosImage>();
@@ -300,7 +356,7 @@ export class TalosCluster extends pulumi.ComponentResource {
           `${name}-image-${key}`,
           {
             schematic: { officialExtensions: extensionsFor(features) },
-            talosVersion: cluster.talosVersion,
+            talosVersion: args.talosVersion,
             hosts,
           },
           parent,
@@ -358,7 +414,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         .all([secrets.kubernetesCaCertPem, kubeAdmin.certPem, kubeAdmin.keyPem])
         .apply(([caCertPem, clientCertPem, clientKeyPem]) =>
           renderKubeconfig({
-            clusterName: cluster.name,
+            clusterName: args.clusterName,
             endpoint: this.endpoint,
             identity: { caCertPem, clientCertPem, clientKeyPem },
           }),
@@ -369,7 +425,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         .all([secrets.osCaCertPem, talosAdmin.certPem, talosAdmin.keyPem])
         .apply(([caCertPem, clientCertPem, clientKeyPem]) =>
           renderTalosconfig({
-            clusterName: cluster.name,
+            clusterName: args.clusterName,
             endpoints: controlPlaneIps,
             nodes: controlPlaneIps.slice(0, 1),
             identity: { caCertPem, clientCertPem, clientKeyPem },
@@ -386,7 +442,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       const config = pulumi.secret(
         secrets.bundle.apply((bundle) =>
           renderMachineConfigYaml(
-            machineConfigInput(node, cluster, image.installerImage, bundle, {
+            machineConfigInput(node, args, image.installerImage, bundle, {
               kubeletServingCertificates: args.kubeletServingCertificates ?? false,
             }),
           ),
@@ -408,15 +464,15 @@ export class TalosCluster extends pulumi.ComponentResource {
             snippetDatastore: host.snippetDatastore,
             imageFileId: image.fileIds[host.name]!,
             machineConfig: config,
-            bridge: proxmox.bridge,
-            ...(proxmox.vlanId !== undefined ? { vlanId: proxmox.vlanId } : {}),
+            bridge: args.bridge,
+            ...(args.vlanId !== undefined ? { vlanId: args.vlanId } : {}),
             ...(node.gpus > 0 ? { gpus: { mapping: host.gpuMapping!, count: node.gpus } } : {}),
             guestAgent: node.features.guestAgent,
-            tags: ["talos", cluster.name, node.pool],
+            tags: ["talos", args.clusterName, node.pool],
           },
           {
             parent: this,
-            protect: isControlPlane && cluster.controlPlane.protect,
+            protect: isControlPlane && args.protectControlPlanes,
           },
         ),
       );

@@ -7,7 +7,7 @@ import {
 } from "../../components/kubernetes/runtimes";
 import { planNodes } from "../../components/talos/cluster";
 import { renderMachineConfig } from "../../components/talos/machineConfig";
-import { machineConfigInput } from "../../components/talos/cluster";
+import { machineConfigInput, talosClusterArgs } from "../../components/talos/cluster";
 import { validateK8s } from "../helpers/k8s";
 
 const config = parseStackConfig({
@@ -81,7 +81,7 @@ describe("runtime classes from the pools' declaration", () => {
         renderMachineConfig(
           machineConfigInput(
             node,
-            config.cluster,
+            talosClusterArgs(config.cluster, config.proxmox),
             "factory.talos.dev/nocloud-installer/x:v1.13.9",
             bundle,
           ),

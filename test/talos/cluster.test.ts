@@ -6,6 +6,7 @@ import {
   machineConfigInput,
   planNodes,
   placementProblems,
+  talosClusterArgs,
 } from "../../components/talos/cluster";
 import { renderMachineConfig } from "../../components/talos/machineConfig";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
@@ -69,8 +70,7 @@ describe("TalosCluster", () => {
   beforeAll(async () => {
     rec.reset();
     cluster = new TalosCluster("lab", {
-      cluster: config.cluster,
-      proxmox: config.proxmox,
+      ...talosClusterArgs(config.cluster, config.proxmox),
       protectSecrets: true,
     });
     await resolve(cluster.kubeconfig);
@@ -254,7 +254,13 @@ describe("machine configs of a planned cluster", () => {
   ) => {
     const installer = "factory.talos.dev/nocloud-installer/x:v1.13.9";
     const docs = renderMachineConfig(
-      machineConfigInput(node, config.cluster, installer, bundle, options),
+      machineConfigInput(
+        node,
+        talosClusterArgs(config.cluster, config.proxmox),
+        installer,
+        bundle,
+        options,
+      ),
     );
     for (const doc of docs) expect(validateTalosConfig(doc)).toEqual([]);
     return docs;
