@@ -190,6 +190,14 @@ function clusterProblems(
     return subnet.prefix >= 31 || (n !== subnet.network && n !== subnet.broadcast);
   };
   const subnetRange = `${intToIp(subnet.network)}/${subnet.prefix}`;
+  // The machine-config renderer's rule (parseHostCidr): a /8 to /30 leaves room for the nodes,
+  // the gateway and the VIP; found here, not while the configs render.
+  if (subnet.prefix < 8 || subnet.prefix > 30) {
+    problems.push({
+      path: ["cluster", "network", "subnet"],
+      message: `expected a prefix from /8 to /30, room for the nodes, the gateway and the VIP (got /${subnet.prefix})`,
+    });
+  }
   if (!inSubnet(net.gateway)) {
     problems.push({
       path: ["cluster", "network", "gateway"],

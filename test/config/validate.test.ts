@@ -368,6 +368,24 @@ describe("stack config validation", () => {
     ]);
   });
 
+  it("fails when the subnet leaves no room, or more than the renderer accepts", () => {
+    const raw = base();
+    raw["cluster"].network = {
+      subnet: "10.0.0.10/31",
+      gateway: "10.0.0.10",
+      vip: "10.0.0.11",
+      nameservers: ["1.1.1.1"],
+    };
+    expect(problems(raw)).toContain(
+      "homebrew-dev:cluster.network.subnet: expected a prefix from /8 to /30, room for the nodes, the gateway and the VIP (got /31)",
+    );
+    const wide = base();
+    wide["cluster"].network.subnet = "10.0.0.0/7";
+    expect(problems(wide)).toContain(
+      "homebrew-dev:cluster.network.subnet: expected a prefix from /8 to /30, room for the nodes, the gateway and the VIP (got /7)",
+    );
+  });
+
   it("fails when a node is pinned to a host that does not exist", () => {
     const raw = base();
     raw["cluster"].controlPlane.nodes[0].host = "pve9";
