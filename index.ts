@@ -183,6 +183,9 @@ const images = config.builds.images.map((spec) => {
     dockerfile: spec.dockerfile,
     ...(spec.target !== undefined ? { target: spec.target } : {}),
     buildArgs: spec.buildArgs,
+    secrets: Object.fromEntries(
+      spec.secrets.map((id) => [id, pulumi.secret(config.buildSecrets![id]!)]),
+    ),
     platforms: spec.platforms,
     revision,
     buildOnPreview: config.builds.buildOnPreview,

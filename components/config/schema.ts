@@ -399,6 +399,10 @@ export const BuildsSchema = z
           context: z.string().min(1).describe("Build context directory."),
           dockerfile: z.string().min(1).default("Dockerfile").describe("@default Dockerfile"),
           target: z.string().min(1).optional().describe("Stage to build. @default - last"),
+          secrets: z
+            .array(z.string().min(1))
+            .default([])
+            .describe("Ids of the stack's `buildSecrets` this image's build mounts. @default []"),
           buildArgs: z
             .record(
               z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
@@ -616,10 +620,24 @@ export const StackConfigSchema = z.strictObject({
     .describe(
       "API key every model server requires (Bearer token). Secret: `pulumi config set --secret homebrew-dev:modelApiKey`. @default - no key",
     ),
+  buildSecrets: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: "expected a secret id such as npmrc" }),
+      z.string().min(1),
+    )
+    .optional()
+    .describe(
+      "BuildKit secrets by id, mounted during `RUN --mount=type=secret,id=<id>` of the images that name them (`builds.images[].secrets`), never stored in a layer. Secret: `pulumi config set --secret --path 'homebrew-dev:buildSecrets.<id>' <value>`. @default - none",
+    ),
 });
 
 /** Keys that hold credentials: they must be set with `pulumi config set --secret`. */
-export const SECRET_CONFIG_KEYS = ["huggingFaceToken", "modelApiKey", "registryPassword"] as const;
+export const SECRET_CONFIG_KEYS = [
+  "huggingFaceToken",
+  "modelApiKey",
+  "registryPassword",
+  "buildSecrets",
+] as const;
 
 /** The validated, defaulted configuration of one stack. */
 export type StackConfig = z.output<typeof StackConfigSchema>;

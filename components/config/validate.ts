@@ -119,7 +119,9 @@ interface Problem {
  * on sections that passed the schema, so a type error elsewhere does not hide these.
  */
 export function crossFieldProblems(
-  c: Partial<Pick<StackConfig, "proxmox" | "cluster" | "models" | "builds" | "platform">>,
+  c: Partial<
+    Pick<StackConfig, "proxmox" | "cluster" | "models" | "builds" | "platform" | "buildSecrets">
+  >,
 ): Problem[] {
   const problems: Problem[] = [];
   const { proxmox } = c;
@@ -156,6 +158,16 @@ export function crossFieldProblems(
       ),
     );
   }
+  c.builds?.images.forEach((img, i) => {
+    img.secrets.forEach((id, j) => {
+      if (c.buildSecrets?.[id] === undefined) {
+        problems.push({
+          path: ["builds", "images", i, "secrets", j],
+          message: `no build secret "${id}" in homebrew-dev:buildSecrets (set it with \`pulumi config set --secret --path 'homebrew-dev:buildSecrets.${id}' <value>\`)`,
+        });
+      }
+    });
+  });
   if (c.builds?.images.length && c.builds.registry === undefined) {
     problems.push({
       path: ["builds", "registry"],
@@ -408,7 +420,9 @@ function partialCrossFieldProblems(raw: unknown): Problem[] {
   const models = section(z.array(ModelSchema).default([]), r["models"]);
   const builds = section(BuildsSchema.default({ buildOnPreview: false, images: [] }), r["builds"]);
   const platform = section(PlatformSchema, r["platform"]);
+  const buildSecrets = section(z.record(z.string(), z.string()).optional(), r["buildSecrets"]);
   return crossFieldProblems({
+    ...(buildSecrets !== undefined ? { buildSecrets } : {}),
     ...(platform !== undefined ? { platform } : {}),
     ...(proxmox !== undefined ? { proxmox } : {}),
     ...(cluster !== undefined ? { cluster } : {}),

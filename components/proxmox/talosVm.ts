@@ -26,11 +26,6 @@ export interface TalosVmArgs {
    */
   readonly vlanId?: number;
   /**
-   * MAC address of the NIC.
-   * @default - derived from the hostname (stable across replacements, see `macAddressFor`)
-   */
-  readonly macAddress?: string;
-  /**
    * GPUs passed through from a Proxmox PCI resource mapping.
    * @default - none
    */
@@ -92,7 +87,8 @@ export class TalosVm extends pulumi.ComponentResource {
   constructor(name: string, args: TalosVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homebrew-dev:proxmox:TalosVm", name, {}, opts);
     const guestAgent = args.guestAgent ?? true;
-    const macAddress = args.macAddress ?? macAddressFor(args.hostname);
+    // Derived from the hostname: stable across replacements (see `macAddressFor`).
+    const macAddress = macAddressFor(args.hostname);
     const tags = [...(args.tags ?? [])].sort();
     this.macAddress = macAddress;
 

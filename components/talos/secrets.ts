@@ -23,13 +23,11 @@ export interface TalosSecretsBundle {
   readonly serviceAccountKey: string;
 }
 
-export interface TalosSecretsArgs {
-  /**
-   * Validity of the CAs in hours.
-   * @default 87600 (10 years, as `talosctl gen secrets`)
-   */
-  readonly caValidityHours?: number;
-}
+/** Validity of the CAs in hours. */
+export const CA_VALIDITY_HOURS = 87600;
+
+/** The secrets bundle takes no settings: everything in it is generated. */
+export type TalosSecretsArgs = Record<string, never>;
 
 /** base64 of a PEM text, the form Talos configs carry certificates and keys in. */
 export function pemToBase64(pem: string): string {
@@ -68,9 +66,10 @@ export class TalosSecrets extends pulumi.ComponentResource {
   public readonly kubernetesCaCertPem: pulumi.Output<string>;
   public readonly kubernetesCaKeyPem: pulumi.Output<string>;
 
-  constructor(name: string, args: TalosSecretsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, _args: TalosSecretsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("homebrew-dev:talos:Secrets", name, {}, opts);
-    const caValidityHours = args.caValidityHours ?? 87600;
+    // 10 years, as `talosctl gen secrets`; a change would replace every CA, so it is no option.
+    const caValidityHours = CA_VALIDITY_HOURS;
     const parent = { parent: this };
 
     const bytes = (role: string) =>

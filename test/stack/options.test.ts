@@ -54,3 +54,45 @@ describe("stack options reach the resources", () => {
     expect(hpa.spec.metrics[0].resource.target.averageUtilization).toBe(60);
   });
 });
+
+describe("build secrets", () => {
+  it("reach the image build a stack names them for, as secrets", async () => {
+    const edit = (doc: import("yaml").Document) => {
+      doc.setIn(["config", "homebrew-dev:buildSecrets"], {
+        npmrc: { secure: "v1:ZmFrZQ==:ZmFrZQ==" },
+      });
+      doc.setIn(["config", "homebrew-dev:builds", "images", 0, "secrets"], ["npmrc"]);
+    };
+    const image = (res: { stdout: string }) =>
+      (JSON.parse(res.stdout).resources as { type: string; inputs: any }[]).find(
+        (r) => r.type === "docker-build:index:Image",
+      )!;
+    const masked = await planEditedStack("prod", edit, ["--json"]);
+    expect(masked.stderr).toBe("");
+    expect(image(masked).inputs.secrets).toBe("[secret]");
+    // Revealed, the build gets the secret by its id (the offline plan cannot decrypt the value).
+    const shown = await planEditedStack("prod", edit, ["--json", "--show-secrets"]);
+    expect(image(shown).inputs.secrets).toEqual({ npmrc: "[secret]" });
+  });
+
+  it("an image naming a build secret the stack does not have is refused at its key", async () => {
+    const res = await planEditedStack("prod", (doc) => {
+      doc.setIn(["config", "homebrew-dev:builds", "images", 0, "secrets"], ["npmrc"]);
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(
+      "error: invalid stack configuration (1 problem):\n" +
+        "  - homebrew-dev:builds.images[0].secrets[0]: no build secret \"npmrc\" in homebrew-dev:buildSecrets (set it with `pulumi config set --secret --path 'homebrew-dev:buildSecrets.npmrc' <value>`)\n",
+    );
+  });
+
+  it("build secrets in plain text are refused: they must be set with --secret", async () => {
+    const res = await planEditedStack("prod", (doc) => {
+      doc.setIn(["config", "homebrew-dev:buildSecrets"], { npmrc: "plain" });
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(
+      "homebrew-dev:buildSecrets: must be a secret (set it with `pulumi config set --secret homebrew-dev:buildSecrets <value>`)",
+    );
+  });
+});
