@@ -23,7 +23,7 @@ import * as YAML from "yaml";
 import { specialResourceSig, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { spawnSync } from "node:child_process";
 import { readProject, runUnderPulumi, type RuntimeOptions } from "./engine/languageHost";
-import { freshProgram, planFile } from "./plan/batch";
+import { planFile } from "./plan/batch";
 import { REPO_ROOT, evaluate, readStackFile } from "./plan/run";
 
 export interface BenchSize {
@@ -326,7 +326,7 @@ async function main(): Promise<void> {
     if (first.code !== 0) throw new Error(`${c.name}: the plan failed: ${first.message}`);
     const planMs = await time(() => planFile(c.file, c.stack), runs);
     const floorMs = await time(() => floor(first.resources, emptyStack), runs);
-    const ev = await evaluate({ stack: c.stack, configFile: c.file, program: freshProgram });
+    const ev = await evaluate({ stack: c.stack, configFile: c.file });
     const inputs = ev.registrations
       .filter((r) => r.type !== "pulumi:pulumi:Stack")
       .map((r) => plainData(r.inputs) as Record<string, unknown>);

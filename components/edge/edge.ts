@@ -71,11 +71,6 @@ export function planEdgeWithProblems(
   };
 }
 
-/** Every problem of the edge section (records, redirects, cache rules), with key paths. Pure. */
-export function edgeProblems(edge: EdgeConfig, services: readonly ExposedName[] = []): Problem[] {
-  return planEdgeWithProblems(edge, services).problems;
-}
-
 /** The edge plan; throws one `ConfigError` naming every problem. */
 export function planEdge(edge: EdgeConfig, services: readonly ExposedName[] = []): EdgePlan {
   const { plan, problems } = planEdgeWithProblems(edge, services);

@@ -4,7 +4,7 @@ import { planEdgeWithProblems, type EdgePlan } from "../edge/edge";
 import { exposedNames } from "../edge/services";
 import { hasIngress, namespaceTiers } from "../kubernetes/platform";
 import type { NamespaceTier } from "../kubernetes/baseline";
-import { planCluster, placementProblems, type ClusterPlan } from "../talos/cluster";
+import { planClusterWithProblems, type ClusterPlan } from "../talos/cluster";
 import { nodeLabelProblems, nodeTaintProblems } from "../talos/machineConfig";
 
 /** One problem of a stack: the key path below the config namespace, and what is wrong. */
@@ -54,8 +54,8 @@ export function planStackWithProblems(spec: StackConfig): {
       });
     }
   });
-  const placement = placementProblems(spec.cluster, spec.proxmox);
-  problems.push(...placement);
+  const cluster = planClusterWithProblems(spec.cluster, spec.proxmox);
+  problems.push(...cluster.problems);
   const tunnel = hasIngress(spec);
   let edge: EdgePlan | undefined;
   if (spec.edge !== undefined) {
@@ -63,10 +63,10 @@ export function planStackWithProblems(spec: StackConfig): {
     problems.push(...planned.problems);
     edge = planned.plan;
   }
-  if (problems.length > 0) return { plan: undefined, problems };
+  if (problems.length > 0 || cluster.plan === undefined) return { plan: undefined, problems };
   return {
     plan: {
-      cluster: planCluster(spec.cluster, spec.proxmox),
+      cluster: cluster.plan,
       hostnames: declaredHostnames(spec),
       tunnel,
       tiers: namespaceTiers(spec),

@@ -236,26 +236,40 @@ function misfitPath(
 }
 
 /**
- * Every node that does not fit on the Proxmox hosts, each at the key path of the setting it is
- * about (`cluster.workerPools[0].memoryMiB` when a pool's nodes are too large). Pure.
+ * The cluster plan, or every node that does not fit on the Proxmox hosts, each at the key path of
+ * the setting it is about (`cluster.workerPools[0].memoryMiB` when a pool's nodes are too large).
+ * Pure.
  */
+export function planClusterWithProblems(
+  cluster: StackConfig["cluster"],
+  proxmox: StackConfig["proxmox"],
+): { plan: ClusterPlan | undefined; problems: { path: (string | number)[]; message: string }[] } {
+  try {
+    return { plan: planCluster(cluster, proxmox), problems: [] };
+  } catch (err) {
+    if (!(err instanceof PlacementError)) throw err;
+    if (err.misfits.length === 0)
+      return {
+        plan: undefined,
+        problems: err.problems.map((message) => ({ path: ["cluster"], message })),
+      };
+    return {
+      plan: undefined,
+      // One line per misfit, at the first setting it names.
+      problems: err.misfits.map((m) => ({
+        path: misfitPath(cluster, m.index, m.reasons)[0]!,
+        message: m.message,
+      })),
+    };
+  }
+}
+
+/** Every node that does not fit on the Proxmox hosts, at its key path. Pure. */
 export function placementProblems(
   cluster: StackConfig["cluster"],
   proxmox: StackConfig["proxmox"],
 ): { path: (string | number)[]; message: string }[] {
-  try {
-    placeNodes(planNodes(cluster), proxmox);
-    return [];
-  } catch (err) {
-    if (!(err instanceof PlacementError)) throw err;
-    if (err.misfits.length === 0)
-      return err.problems.map((message) => ({ path: ["cluster"], message }));
-    return err.misfits.flatMap((m) => {
-      const paths = misfitPath(cluster, m.index, m.reasons);
-      // One line per misfit, at the first setting it names.
-      return [{ path: paths[0]!, message: m.message }];
-    });
-  }
+  return planClusterWithProblems(cluster, proxmox).problems;
 }
 
 /** Where each node runs (the stack is validated first: see `placementProblems`). */

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { planCli, type CliResult } from "../../tools/plan/cli";
-import { freshProgram, serialized } from "./plans";
+import { serialized } from "./plans";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export type { CliResult };
@@ -23,7 +23,7 @@ export function runPlanCli(
       const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
       Object.assign(process.env, env);
       try {
-        return await planCli(args, { program: freshProgram });
+        return await planCli(args);
       } finally {
         for (const [k, v] of Object.entries(saved)) {
           if (v === undefined) delete process.env[k];

@@ -1,8 +1,7 @@
-import * as path from "node:path";
 import { register } from "tsx/cjs/api";
 import { checkPlan } from "../../tools/plan/policies";
 import { buildPlan, type Plan } from "../../tools/plan/render";
-import { REPO_ROOT, evaluate, knownStacks, type Evaluation } from "../../tools/plan/run";
+import { evaluate, knownStacks, type Evaluation } from "../../tools/plan/run";
 
 /**
  * Whole-program plans in this process, made the way `npm run plan` makes them (the same
@@ -28,14 +27,6 @@ export function serialized<T>(fn: () => Promise<T>): Promise<T> {
   return result;
 }
 
-/** Loads index.ts afresh (only the program module: components are stateless). */
-export function freshProgram(): unknown {
-  const file = path.join(REPO_ROOT, "index.ts");
-  delete require.cache[file];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is CommonJS.
-  return require(file) as unknown;
-}
-
 /** The evaluation of a shipped stack, or of a stack file under a stack name. */
 export function evaluationOf(stack: string, configFile?: string): Promise<Evaluation> {
   const key = `${stack}\0${configFile ?? ""}`;
@@ -44,7 +35,6 @@ export function evaluationOf(stack: string, configFile?: string): Promise<Evalua
     ev = serialized(() =>
       evaluate({
         stack,
-        program: freshProgram,
         ...(configFile !== undefined ? { configFile } : {}),
       }),
     );

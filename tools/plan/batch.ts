@@ -6,19 +6,8 @@
  *   tsx tools/plan/batch.ts FILE...     prints one JSON line per file:
  *   {"file": ..., "code": 0 | 1 | "crash", "resources": n, "message": ...}
  */
-import * as path from "node:path";
 import { buildPlan, renderJson } from "./render";
-import { PlanInputError, REPO_ROOT, evaluate } from "./run";
-
-/**
- * Runs index.ts again. Only the program module is reloaded: the components are stateless
- * modules, so reusing them measures (and fuzzes) the program, not module compilation.
- */
-export function freshProgram(): unknown {
-  delete require.cache[path.join(REPO_ROOT, "index.ts")];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is CommonJS.
-  return require(path.join(REPO_ROOT, "index.ts")) as unknown;
-}
+import { PlanInputError, evaluate } from "./run";
 
 export type BatchResult =
   | { file: string; code: 0; resources: number; json: string }
@@ -28,7 +17,7 @@ export type BatchResult =
 /** Plans one stack file in this process. */
 export async function planFile(file: string, stack = "batch"): Promise<BatchResult> {
   try {
-    const ev = await evaluate({ stack, configFile: file, program: freshProgram });
+    const ev = await evaluate({ stack, configFile: file });
     const plan = buildPlan(ev, { showSecrets: false });
     return { file, code: 0, resources: plan.summary.resources, json: renderJson(plan) };
   } catch (err) {
