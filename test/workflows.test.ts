@@ -60,7 +60,10 @@ describe("GitHub workflows", () => {
       group: "pulumi-up-${{ inputs.stack }}",
       "cancel-in-progress": false,
     });
-    const step = up.steps.find((s: { uses?: string }) => s.uses?.startsWith("pulumi/actions"));
+    const step = up.steps.find(
+      (s: { uses?: string; with?: { command?: string } }) =>
+        s.uses?.startsWith("pulumi/actions") && s.with?.command === "up",
+    );
     expect(step.with).toMatchObject({ command: "up", policyPacks: "policies" });
   });
 
@@ -74,8 +77,24 @@ describe("GitHub workflows", () => {
     const typecheck = index((s) => s.run === "npm run typecheck");
     const agent = index((s) => s.run?.includes("ssh-add -") === true);
     const talosctl = index((s) => s.run?.includes("talosctl-linux-") === true);
-    const pulumiUp = index((s) => s.uses?.startsWith("pulumi/actions") === true);
-    expect([typecheck, agent, talosctl].every((i) => i >= 0 && i < pulumiUp)).toBe(true);
+    const pulumiUp = index(
+      (s) =>
+        s.uses?.startsWith("pulumi/actions") === true &&
+        (s as { with?: { command?: string } }).with?.command === "up",
+    );
+    const kubectl = index((s) => s.run?.includes("dl.k8s.io/release/") === true);
+    const talosconfig = index((s) => s.run?.includes("--show-secrets talosconfig") === true);
+    expect(
+      [typecheck, agent, talosctl, kubectl, talosconfig].every((i) => i >= 0 && i < pulumiUp),
+    ).toBe(true);
+    // Day-2 steps read TALOSCONFIG from the job's environment, written from the stack's output.
+    expect(steps[talosconfig]!.run).toContain(
+      'echo "TALOSCONFIG=$RUNNER_TEMP/talosconfig" >> "$GITHUB_ENV"',
+    );
+    expect(steps[kubectl]!.env).toEqual({
+      KUBERNETES_VERSION: "${{ steps.plan.outputs.kubernetes-version }}",
+    });
+    expect(steps[kubectl]!.run).toContain("sha256sum -c -");
     // The key comes from a secret and reaches the provider through SSH_AUTH_SOCK only.
     expect(steps[agent]!.env).toEqual({
       PROXMOX_SSH_PRIVATE_KEY: "${{ secrets.PROXMOX_SSH_PRIVATE_KEY }}",

@@ -97,6 +97,12 @@ export const ProxmoxSchema = z
       .default(false)
       .describe("Accept a self-signed API certificate. @default false"),
     hosts: z.array(ProxmoxHostSchema).min(1).describe("The Proxmox hosts VMs may run on."),
+    sharedDatastores: z
+      .array(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_.-]*$/, { error: "expected a datastore id" }))
+      .default([])
+      .describe(
+        "Datastores every host sees as one (`shared 1` in storage.cfg: CephFS, NFS): a file on them exists once, so images are downloaded once. @default []",
+      ),
     bridge: z
       .string()
       .regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/, { error: "expected a Linux bridge name" })

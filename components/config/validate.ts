@@ -1,3 +1,4 @@
+import { kubernetesSupportProblem } from "../catalog/talos";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
@@ -143,6 +144,19 @@ export function crossFieldProblems(
     }
   });
 
+  // A shared datastore no host uses is a typo: images would be downloaded per host after all.
+  proxmox?.sharedDatastores.forEach((d, i) => {
+    const used = proxmox.hosts.some((h) =>
+      [h.imageDatastore, h.diskDatastore, h.snippetDatastore].includes(d),
+    );
+    if (!used) {
+      problems.push({
+        path: ["proxmox", "sharedDatastores", i],
+        message: `no host uses a datastore "${d}" (hosts use ${[...new Set(proxmox.hosts.flatMap((h) => [h.imageDatastore, h.diskDatastore, h.snippetDatastore]))].sort().join(", ")})`,
+      });
+    }
+  });
+
   if (c.cluster !== undefined) problems.push(...clusterProblems(c.cluster, proxmox, hostNames));
   if (c.models !== undefined && c.cluster !== undefined) {
     problems.push(...modelProblems(c.models, c.cluster));
@@ -185,6 +199,9 @@ function clusterProblems(
   const problems: Problem[] = [];
   const net = cluster.network;
   const hostList = [...hostNames.keys()].join(", ");
+  // The Kubernetes minors the Talos release runs (components/catalog/talos.ts).
+  const k8s = kubernetesSupportProblem(cluster.talosVersion, cluster.kubernetesVersion);
+  if (k8s !== undefined) problems.push({ path: ["cluster", "kubernetesVersion"], message: k8s });
   // Control-plane count: etcd needs a majority; an even count adds no fault tolerance.
   const cpCount = cluster.controlPlane.nodes.length;
   if (cpCount % 2 === 0) {

@@ -14,8 +14,13 @@ export interface TalosVmArgs {
   readonly diskDatastore: string;
   /** Datastore with the snippets content type for the user-data file. */
   readonly snippetDatastore: string;
-  /** The downloaded Talos image (`<datastore>:iso/<file>`) the boot disk is made from. */
-  readonly imageFileId: pulumi.Input<string>;
+  /**
+   * The downloaded Talos image (`<datastore>:iso/<file>`) the boot disk is made from: a plain
+   * string, so that replacing the download (delete first) does not replace the VM with it.
+   */
+  readonly imageFileId: string;
+  /** The resource that downloads the image (the VM waits for it). @default - none */
+  readonly imageDownload?: pulumi.Resource;
   /** The Talos machine config, delivered as cloud-init user-data. Made secret here. */
   readonly machineConfig: pulumi.Input<string>;
   /** Linux bridge of the NIC. */
@@ -40,6 +45,17 @@ export interface TalosVmArgs {
    * @default []
    */
   readonly tags?: readonly string[];
+  /**
+   * Protect the VM itself from deletion and replacement. Only the VM: its user-data snippet is a
+   * first-boot file that is rewritten with every config change.
+   * @default false
+   */
+  readonly protect?: boolean;
+}
+
+/** The file name of a node's user-data snippet: one per hostname, stable across changes. */
+export function userDataFileName(hostname: string): string {
+  return `${hostname}.talos.yaml`;
 }
 
 /**
@@ -93,6 +109,10 @@ export class TalosVm extends pulumi.ComponentResource {
     this.macAddress = macAddress;
 
     // User-data that does not start with #cloud-config is taken by Talos as its machine config.
+    // Every change of the config rewrites the file under the same name, which the provider can
+    // only do as a replacement: delete first, or the old resource's delete would remove the file
+    // the new one just wrote (both are the volume `<datastore>:snippets/<file>`).
+    const fileName = userDataFileName(args.hostname);
     const userData = new proxmoxve.FileLegacy(
       `${name}-user-data`,
       {
@@ -101,10 +121,10 @@ export class TalosVm extends pulumi.ComponentResource {
         contentType: "snippets",
         sourceRaw: {
           data: pulumi.secret(args.machineConfig),
-          fileName: `${args.hostname}.talos.yaml`,
+          fileName,
         },
       },
-      { parent: this },
+      { parent: this, deleteBeforeReplace: true },
     );
 
     const vm = new proxmoxve.VmLegacy(
@@ -143,16 +163,28 @@ export class TalosVm extends pulumi.ComponentResource {
             ...(args.vlanId !== undefined ? { vlanId: args.vlanId } : {}),
           },
         ],
+        // The volume id as a plain string, not the snippet's id output: when a resource is
+        // replaced delete-first, the engine re-diffs every dependent whose inputs take its
+        // outputs, with those inputs unknown (pulumi/pulumi step_generator.go,
+        // calculateDependentReplacements); a plain value keeps the VM out of that.
         initialization: {
           datastoreId: args.diskDatastore,
           type: "nocloud",
-          userDataFileId: userData.id,
+          userDataFileId: `${args.snippetDatastore}:snippets/${fileName}`,
         },
         hostpcis: args.gpus !== undefined ? gpuPassthrough(args.gpus) : [],
         serialDevices: [{ device: "socket" }],
         stopOnDestroy: true,
+        // A new host is a live migration, not a new VM (which would be a new, empty Talos
+        // node); PCI passthrough cannot migrate, so a GPU node is replaced instead.
+        migrate: args.gpus === undefined,
       },
-      { parent: this, ignoreChanges: [...TALOS_VM_IGNORE_CHANGES] },
+      {
+        parent: this,
+        ignoreChanges: [...TALOS_VM_IGNORE_CHANGES],
+        protect: args.protect ?? false,
+        dependsOn: [userData, ...(args.imageDownload !== undefined ? [args.imageDownload] : [])],
+      },
     );
     this.vmId = vm.vmId;
     this.registerOutputs({ vmId: this.vmId, macAddress });

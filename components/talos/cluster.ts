@@ -28,7 +28,10 @@ import {
   applyConfigScript,
   bootstrapScript,
   healthScript,
+  removeNodeScript,
+  upgradeKubernetesScript,
   upgradeScript,
+  type NodeTarget,
 } from "./talosctl";
 
 /** The node network: static addresses in one subnet, a gateway, resolvers, the API's VIP. */
@@ -72,6 +75,11 @@ export interface TalosClusterArgs extends MachineConfigContext {
   readonly protectControlPlanes: boolean;
   /** The Proxmox hosts (every host a node is placed on must be here). */
   readonly hosts: readonly ClusterHost[];
+  /**
+   * Datastores every host sees as one (CephFS, NFS): images on them are downloaded once.
+   * @default []
+   */
+  readonly sharedDatastores?: readonly string[];
   /** The Proxmox bridge of the node network. */
   readonly bridge: string;
   /** VLAN tag of the node network. @default - untagged */
@@ -107,6 +115,7 @@ export function talosClusterArgs(
     adminCertValidityHours: cluster.adminCertValidityHours,
     protectControlPlanes: cluster.controlPlane.protect,
     hosts: proxmox.hosts,
+    sharedDatastores: proxmox.sharedDatastores,
     bridge: proxmox.bridge,
     ...(proxmox.vlanId !== undefined ? { vlanId: proxmox.vlanId } : {}),
     plan,
@@ -357,13 +366,12 @@ export class TalosCluster extends pulumi.ComponentResource {
     const images = new Map<string, TalosImage>();
     for (const key of [...new Set(nodes.map((n) => featureKey(n.features)))]) {
       const features = nodes.find((n) => featureKey(n.features) === key)!.features;
-      const hosts = [
-        ...new Set(
-          nodes.filter((n) => featureKey(n.features) === key).map((n) => placement[n.name]!),
-        ),
-      ]
-        .sort()
-        .map((h) => ({ name: h, datastoreId: hostByName.get(h)!.imageDatastore }));
+      const used = new Set(
+        nodes.filter((n) => featureKey(n.features) === key).map((n) => placement[n.name]!),
+      );
+      const hosts = args.hosts
+        .filter((h) => used.has(h.name))
+        .map((h) => ({ name: h.name, datastoreId: h.imageDatastore }));
       images.set(
         key,
         new TalosImage(
@@ -372,6 +380,8 @@ export class TalosCluster extends pulumi.ComponentResource {
             schematic: { officialExtensions: extensionsFor(features) },
             talosVersion: args.talosVersion,
             hosts,
+            allHosts: args.hosts.map((h) => ({ name: h.name, datastoreId: h.imageDatastore })),
+            sharedDatastores: args.sharedDatastores ?? [],
           },
           parent,
         ),
@@ -477,17 +487,16 @@ export class TalosCluster extends pulumi.ComponentResource {
             diskDatastore: host.diskDatastore,
             snippetDatastore: host.snippetDatastore,
             imageFileId: image.fileIds[host.name]!,
+            imageDownload: image.downloads[host.name]!,
             machineConfig: config,
             bridge: args.bridge,
             ...(args.vlanId !== undefined ? { vlanId: args.vlanId } : {}),
             ...(node.gpus > 0 ? { gpus: { mapping: host.gpuMapping!, count: node.gpus } } : {}),
             guestAgent: node.features.guestAgent,
             tags: ["talos", args.clusterName, node.pool],
-          },
-          {
-            parent: this,
             protect: isControlPlane && args.protectControlPlanes,
           },
+          { parent: this },
         ),
       );
     }
@@ -496,43 +505,73 @@ export class TalosCluster extends pulumi.ComponentResource {
     const controlPlaneVms = nodes
       .filter((n) => n.role === MachineRole.controlPlane)
       .map((n) => vms.get(n.name)!);
-    // Once per cluster, against the first control plane's own address.
+    // Once per cluster, against the first control plane's own address. Both steps run on
+    // creation only: a renewed talosconfig must not run them again.
+    const createOnly = { ignoreChanges: ["environment"] };
     const bootstrap = new command.local.Command(
       `${name}-bootstrap`,
       { create: bootstrapScript(controlPlaneIps[0]!), environment: env },
-      { parent: this, dependsOn: controlPlaneVms },
+      { parent: this, dependsOn: controlPlaneVms, ...createOnly },
     );
     const health = new command.local.Command(
       `${name}-health`,
       { create: healthScript({ firstControlPlaneIp: controlPlaneIps[0]! }), environment: env },
-      { parent: this, dependsOn: [bootstrap, ...vms.values()] },
+      { parent: this, dependsOn: [bootstrap, ...vms.values()], ...createOnly },
     );
     this.ready = health;
 
-    // Day 2: a changed machine config is applied, a changed installer image rolls out, one node
-    // after the other, control planes first. On creation both steps only record the state.
+    // Day 2, each step triggered by its own input only (credentials come from the environment of
+    // `pulumi up`, see talosctl.ts): a changed installer image rolls out node by node, control
+    // planes first and each behind an etcd health gate; then a Kubernetes version change, as one
+    // `talosctl upgrade-k8s`; then changed machine configs, node by node. On creation every step
+    // only records its state. Removing a node drains and resets it before its VM goes.
+    const target = (node: PlannedNode): NodeTarget => ({
+      ip: node.ip,
+      controlPlane: node.role === MachineRole.controlPlane,
+    });
     let previous: pulumi.Resource = health;
     for (const node of nodes) {
       const image = images.get(featureKey(node.features))!;
-      const apply = new command.local.Command(
+      previous = new command.local.Command(
+        `${name}-upgrade-${node.name}`,
+        { create: RECORD_ONLY, update: upgradeScript(target(node), image.installerImage) },
+        { parent: this, dependsOn: [previous] },
+      );
+    }
+    const firstControlPlane = nodes.find((n) => n.role === MachineRole.controlPlane)!;
+    previous = new command.local.Command(
+      `${name}-upgrade-kubernetes`,
+      {
+        create: RECORD_ONLY,
+        update: upgradeKubernetesScript(target(firstControlPlane), args.kubernetesVersion),
+      },
+      { parent: this, dependsOn: [previous] },
+    );
+    // Each removal step is deleted before its VM (it depends on it), so the node leaves the
+    // cluster first; chained, so that nodes removed together leave one after the other (etcd
+    // members never two at once).
+    let previousRemoval: pulumi.Resource | undefined;
+    for (const node of nodes) {
+      previous = new command.local.Command(
         `${name}-apply-${node.name}`,
         {
           create: RECORD_ONLY,
-          update: applyConfigScript(node.ip),
-          environment: { ...env, [MACHINE_CONFIG_ENV]: configs.get(node.name)! },
+          update: applyConfigScript(target(node)),
+          environment: { [MACHINE_CONFIG_ENV]: configs.get(node.name)! },
         },
         { parent: this, dependsOn: [previous] },
       );
-      const upgrade = new command.local.Command(
-        `${name}-upgrade-${node.name}`,
+      previousRemoval = new command.local.Command(
+        `${name}-remove-${node.name}`,
+        { create: RECORD_ONLY, delete: removeNodeScript(target(node), node.name) },
         {
-          create: RECORD_ONLY,
-          update: upgradeScript(node.ip, image.installerImage),
-          environment: env,
+          parent: this,
+          dependsOn: [
+            vms.get(node.name)!,
+            ...(previousRemoval !== undefined ? [previousRemoval] : []),
+          ],
         },
-        { parent: this, dependsOn: [apply] },
       );
-      previous = upgrade;
     }
 
     this.registerOutputs({

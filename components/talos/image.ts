@@ -22,8 +22,48 @@ export interface TalosImageArgs {
   readonly schematic: Schematic;
   /** Talos release, e.g. `v1.13.9`. */
   readonly talosVersion: string;
-  /** Proxmox hosts that need the image: it is downloaded once per host. */
+  /** Proxmox hosts that need the image: it is downloaded once per host, or per shared datastore. */
   readonly hosts: readonly ImageHost[];
+  /**
+   * Every host of the stack, in stack order: the first one on a shared datastore downloads to it,
+   * whichever hosts run nodes (so that moving a node never moves the download).
+   * @default - the hosts that need the image
+   */
+  readonly allHosts?: readonly ImageHost[];
+  /**
+   * Datastores every host sees as one (CephFS, NFS): a file there exists once.
+   * @default []
+   */
+  readonly sharedDatastores?: readonly string[];
+}
+
+/** Where one copy of an image is downloaded: by which host, and under which resource name suffix. */
+export interface ImageDownload {
+  /** The downloading host and its datastore. */
+  readonly from: ImageHost;
+  /** The host, or the shared datastore, the download is named after. */
+  readonly key: string;
+}
+
+/**
+ * The download that serves each host needing the image: its own, or on a shared datastore the
+ * one made by the first host of the stack on that datastore. Pure.
+ */
+export function imageDownloads(
+  hosts: readonly ImageHost[],
+  sharedDatastores: readonly string[] = [],
+  allHosts: readonly ImageHost[] = hosts,
+): Record<string, ImageDownload> {
+  const out: Record<string, ImageDownload> = {};
+  for (const h of hosts) {
+    if (!sharedDatastores.includes(h.datastoreId)) {
+      out[h.name] = { from: h, key: h.name };
+      continue;
+    }
+    const first = allHosts.find((a) => a.datastoreId === h.datastoreId) ?? h;
+    out[h.name] = { from: first, key: h.datastoreId };
+  }
+  return out;
 }
 
 /** The file name of a downloaded image; carries the schematic and version so they never mix. */
@@ -56,7 +96,9 @@ export class TalosImage extends pulumi.ComponentResource {
   /** The nocloud installer image for `machine.install.image` and upgrades. */
   public readonly installerImage: string;
   /** The downloaded image's file id (`<datastore>:iso/<file>`) per host name. */
-  public readonly fileIds: Readonly<Record<string, pulumi.Output<string>>>;
+  public readonly fileIds: Readonly<Record<string, string>>;
+  /** The download each host's VMs wait for, per host name. */
+  public readonly downloads: Readonly<Record<string, pulumi.Resource>>;
 
   constructor(name: string, args: TalosImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homebrew-dev:talos:Image", name, {}, opts);
@@ -76,25 +118,44 @@ export class TalosImage extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const fileIds: Record<string, pulumi.Output<string>> = {};
-    for (const host of args.hosts) {
-      const file = new proxmoxve.download.File(
-        `${name}-${host.name}`,
-        {
-          nodeName: host.name,
-          datastoreId: host.datastoreId,
-          // Proxmox imports disk images from the iso content type; it cannot decompress xz,
-          // so the factory's gzip image is fetched and unpacked by Proxmox.
-          contentType: "iso",
-          url: factoryImageUrl(id, version),
-          fileName: imageFileName(id, version),
-          decompressionAlgorithm: "gz",
-          overwrite: false,
-        },
-        { parent: this, dependsOn: [registration] },
-      );
-      fileIds[host.name] = file.id;
+    const fileName = imageFileName(id, version);
+    const fileIds: Record<string, string> = {};
+    const downloads: Record<string, pulumi.Resource> = {};
+    const byKey = new Map<string, proxmoxve.download.File>();
+    const plan = imageDownloads(args.hosts, args.sharedDatastores, args.allHosts);
+    for (const [hostName, { from, key }] of Object.entries(plan)) {
+      let file = byKey.get(key);
+      if (file === undefined) {
+        file = new proxmoxve.download.File(
+          `${name}-${key}`,
+          {
+            nodeName: from.name,
+            datastoreId: from.datastoreId,
+            // Proxmox imports disk images from the iso content type; it cannot decompress xz,
+            // so the factory's gzip image is fetched and unpacked by Proxmox.
+            contentType: "iso",
+            url: factoryImageUrl(id, version),
+            fileName,
+            decompressionAlgorithm: "gz",
+            overwrite: false,
+          },
+          // A replacement that keeps the file name (another downloading host on a shared
+          // datastore) must delete first: create would find the file, and the old delete would
+          // remove the new one. VMs are made from a copy and do not need the file afterwards.
+          {
+            parent: this,
+            dependsOn: [registration],
+            deleteBeforeReplace: true,
+            // Named after its host before shared datastores were known: the same download.
+            ...(key !== from.name ? { aliases: [{ name: `${name}-${from.name}` }] } : {}),
+          },
+        );
+        byKey.set(key, file);
+      }
+      fileIds[hostName] = `${from.datastoreId}:iso/${fileName}`;
+      downloads[hostName] = file;
     }
+    this.downloads = downloads;
     this.fileIds = fileIds;
     this.registerOutputs({ schematicId: id, installerImage: this.installerImage });
   }

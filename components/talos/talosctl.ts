@@ -58,24 +58,108 @@ export function healthScript(args: {
 }
 
 /**
+ * Day-2 steps take the talosconfig from the environment of `pulumi up` (talosctl reads
+ * `TALOSCONFIG` itself), never as an input: an input change re-runs a command, so a renewed admin
+ * certificate would re-run every upgrade, a rolling reboot of the whole cluster. The deploy
+ * workflow writes the stack's `talosconfig` output to a file before `pulumi up`.
+ */
+const withAmbientTalosconfig = [
+  "set -eu",
+  `: "\${TALOSCONFIG:?day-2 steps use the talosconfig of the machine running pulumi up: pulumi stack output --show-secrets talosconfig > talosconfig; export TALOSCONFIG=$PWD/talosconfig}"`,
+];
+
+/**
+ * The node a day-2 step acts on (`--nodes`). It connects through the endpoints of the
+ * talosconfig: every control plane, among which talosctl fails over while one reboots. Only
+ * control planes serve the kubeconfig talosctl fetches to drain a node
+ * (cmd/talosctl/cmd/talos/upgrade.go, v1.13.9), so a worker is never its own endpoint. No other
+ * node's address is in a step's script: a change of the control-plane set re-runs nothing.
+ */
+export interface NodeTarget {
+  readonly ip: string;
+  readonly controlPlane: boolean;
+}
+
+const talosctl = (t: NodeTarget) => `talosctl --nodes ${t.ip}`;
+
+/** Waits until etcd on a control plane answers and the cluster reports healthy. */
+function etcdGate(t: NodeTarget, minutes: number): string[] {
+  return [
+    `deadline=$(( $(date +%s) + ${minutes * 60} ))`,
+    `until ${talosctl(t)} etcd status >/dev/null 2>&1; do`,
+    `  if [ "$(date +%s)" -ge "$deadline" ]; then echo "etcd on ${t.ip} not healthy after ${minutes} minutes" >&2; exit 1; fi`,
+    "  sleep 10",
+    "done",
+    `${talosctl(t)} health --wait-timeout ${minutes}m`,
+  ];
+}
+
+/**
  * Applies a changed machine config to a running node (mode auto: Talos reboots only when the
  * change needs it). The first boot takes the config from cloud-init, so creation does nothing.
  */
-export function applyConfigScript(ip: string): string {
+export function applyConfigScript(t: NodeTarget): string {
   return [
-    ...withTalosconfig,
+    ...withAmbientTalosconfig,
     "mc=$(mktemp)",
-    'trap \'rm -f "$cfg" "$mc"\' EXIT',
+    "trap 'rm -f \"$mc\"' EXIT",
     `printf '%s' "$${MACHINE_CONFIG_ENV}" > "$mc"`,
-    `talosctl --talosconfig "$cfg" --endpoints ${ip} --nodes ${ip} apply-config --file "$mc" --mode auto`,
+    `${talosctl(t)} apply-config --file "$mc" --mode auto`,
   ].join("\n");
 }
 
-/** Upgrades a node to an installer image and waits for it to come back. */
-export function upgradeScript(ip: string, installerImage: string): string {
+/** Timeouts of a node upgrade, explicit rather than talosctl's defaults. */
+export const UPGRADE_TIMEOUTS = { drainMinutes: 10, upgradeMinutes: 30, healthMinutes: 15 };
+
+/**
+ * Upgrades a node to an installer image through a control-plane endpoint: cordon and drain
+ * (talosctl does both, with the kubeconfig the endpoint serves), install, reboot, wait until the
+ * node is back and uncordon it. A control plane goes only when etcd and the cluster are healthy,
+ * and the next step waits until its etcd member answers again (the upgrade path of Talos 1.13
+ * checks no quorum itself).
+ */
+export function upgradeScript(t: NodeTarget, installerImage: string): string {
+  const { drainMinutes, upgradeMinutes, healthMinutes } = UPGRADE_TIMEOUTS;
   return [
-    ...withTalosconfig,
-    `talosctl --talosconfig "$cfg" --endpoints ${ip} --nodes ${ip} upgrade --image ${installerImage} --wait`,
+    ...withAmbientTalosconfig,
+    ...(t.controlPlane ? etcdGate(t, healthMinutes) : []),
+    `${talosctl(t)} upgrade --image ${installerImage} --wait=true --drain=true --drain-timeout=${drainMinutes}m --timeout=${upgradeMinutes}m`,
+    ...(t.controlPlane ? etcdGate(t, healthMinutes) : []),
+  ].join("\n");
+}
+
+/**
+ * Upgrades Kubernetes the way Talos does it (`talosctl upgrade-k8s`, against one control
+ * plane): checks the path and removed APIs, pre-pulls images, then the control-plane components
+ * one node at a time, kube-proxy, each kubelet, and the bootstrap manifests, waiting for every
+ * step to be healthy. It moves one minor at a time (the plan diff refuses more).
+ */
+export function upgradeKubernetesScript(t: NodeTarget, kubernetesVersion: string): string {
+  return [
+    ...withAmbientTalosconfig,
+    `${talosctl(t)} upgrade-k8s --to ${kubernetesVersion.replace(/^v/, "")} --pre-pull-images=true --upgrade-kubelet=true`,
+  ].join("\n");
+}
+
+/**
+ * What removing a node runs before its VM goes: cordon and drain it, reset it gracefully (a
+ * control plane leaves etcd first), and delete its Node object. `HOMEBREW_NODE_REMOVAL=skip`
+ * tears a cluster down without any of it (`pulumi destroy`).
+ */
+export function removeNodeScript(t: NodeTarget, nodeName: string): string {
+  const { drainMinutes } = UPGRADE_TIMEOUTS;
+  const kubectl = 'kubectl --kubeconfig "$dir/kubeconfig"';
+  return [
+    ...withAmbientTalosconfig,
+    'if [ "${HOMEBREW_NODE_REMOVAL:-}" = skip ]; then echo "node removal skipped"; exit 0; fi',
+    "dir=$(mktemp -d)",
+    "trap 'rm -rf \"$dir\"' EXIT",
+    // From the talosconfig's default node (a control plane, still up while this runs).
+    'talosctl kubeconfig "$dir/kubeconfig" --force',
+    `${kubectl} cordon ${nodeName}`,
+    `${kubectl} drain ${nodeName} --ignore-daemonsets --delete-emptydir-data --timeout=${drainMinutes}m`,
+    `${talosctl(t)} reset --graceful=true --reboot=false --wait=true --timeout=15m`,
+    `${kubectl} delete node ${nodeName} --ignore-not-found --timeout=2m`,
   ].join("\n");
 }
 

@@ -52,6 +52,28 @@ function problems(raw: unknown): readonly string[] {
 }
 
 describe("stack config validation", () => {
+  it("refuses a Kubernetes version outside the window of the Talos release, at its key", () => {
+    const c = base();
+    c.cluster.kubernetesVersion = "v1.20.0";
+    expect(problems(c)).toEqual([
+      "homebrew-dev:cluster.kubernetesVersion: Talos 1.13 runs Kubernetes 1.31 to 1.36 (its default is v1.36.3); got v1.20.0",
+    ]);
+    c.cluster.kubernetesVersion = "v1.37.0";
+    expect(problems(c)).toHaveLength(1);
+    for (const ok of ["v1.31.0", "v1.36.3"]) {
+      c.cluster.kubernetesVersion = ok;
+      expect(problems(c)).toEqual([]);
+    }
+  });
+
+  it("refuses a shared datastore that no host uses", () => {
+    const c = base();
+    c.proxmox.sharedDatastores = ["cephfs"];
+    expect(problems(c)[0]).toMatch(
+      /^homebrew-dev:proxmox\.sharedDatastores\[0\]: no host uses a datastore "cephfs" \(hosts use /,
+    );
+  });
+
   it("accepts the base config and fills every default", () => {
     const c = parseStackConfig(base());
     expect(c.proxmox.insecure).toBe(false);

@@ -1,6 +1,6 @@
 import { register } from "tsx/cjs/api";
 import { checkPlan } from "../../tools/plan/policies";
-import { buildPlan, type Plan } from "../../tools/plan/render";
+import { buildPlan, type Plan, type PlanResource } from "../../tools/plan/render";
 import { evaluate, knownStacks, type Evaluation } from "../../tools/plan/run";
 
 /**
@@ -50,4 +50,48 @@ export async function planOf(
 ): Promise<Plan> {
   const ev = await evaluationOf(stack, opts.configFile);
   return buildPlan(ev, { showSecrets: opts.showSecrets ?? false, ...(await checkPlan(ev)) });
+}
+
+/** A plan resource for diffs built by hand: what is not given takes the plan's defaults. */
+export function planResource(
+  r: Partial<PlanResource> & Pick<PlanResource, "urn" | "type" | "name">,
+): PlanResource {
+  return {
+    parent: "",
+    provider: "",
+    dependsOn: [],
+    propertyDependencies: {},
+    protect: false,
+    deleteBeforeReplace: false,
+    ignoreChanges: [],
+    replaceOnChanges: [],
+    owns: [],
+    inputs: {},
+    ...r,
+  };
+}
+
+/** A plan of just these resources, for diffs built by hand. */
+export function planOfResources(
+  resources: PlanResource[],
+  outputs: Record<string, unknown> = {},
+): Plan {
+  return {
+    project: "homebrew-dev",
+    stack: "prod",
+    facts: { sharedDatastores: [] },
+    resources,
+    outputs,
+    policies: [],
+    findings: [],
+    policyPack: { name: "homebrew-dev", policies: [] },
+    summary: {
+      resources: resources.length,
+      components: 0,
+      protected: 0,
+      byType: {},
+      policies: { mandatory: 0, advisory: 0 },
+      findings: { errors: 0, warnings: 0 },
+    },
+  };
 }

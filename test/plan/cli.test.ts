@@ -35,23 +35,30 @@ describe.each(["dev", "staging", "prod"])("npm run plan -- %s", (stack) => {
     expect(Object.keys(plan)).toEqual([
       "project",
       "stack",
+      "facts",
       "resources",
       "outputs",
       "policies",
+      "findings",
       "policyPack",
       "summary",
     ]);
     expect(plan.project).toBe("homebrew-dev");
     expect(plan.stack).toBe(stack);
     for (const r of plan.resources) {
-      expect(Object.keys(r)).toEqual([
+      expect(Object.keys(r).filter((k) => k !== "secretDigests" && k !== "views")).toEqual([
         "urn",
         "type",
         "name",
         "parent",
         "provider",
         "dependsOn",
+        "propertyDependencies",
         "protect",
+        "deleteBeforeReplace",
+        "ignoreChanges",
+        "replaceOnChanges",
+        "owns",
         "inputs",
       ]);
       expect(r.urn).toMatch(new RegExp(`^urn:pulumi:${stack}::homebrew-dev::`));

@@ -1,100 +1,300 @@
 import * as YAML from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
+import { diffPlans, type PlanDiff } from "../../tools/plan/diff";
+import type { Plan } from "../../tools/plan/render";
 import { runPlanCli } from "../helpers/cli";
 import { planEditedStack } from "../helpers/stacks";
 
-interface Resource {
-  urn: string;
-  type: string;
-  inputs: Record<string, unknown>;
-}
+/**
+ * Day-2 scenarios on the shipped stacks: the plan diff between a base and an edited stack shows
+ * exactly the steps `pulumi up` takes and nothing else. The README's day-2 section is written
+ * from these.
+ */
 
-/** Plans prod with its stack file changed by `edit`. */
-async function planWith(edit: (doc: YAML.Document) => void): Promise<Map<string, Resource>> {
-  const res = await planEditedStack("prod", edit, ["--json"]);
+type Edit = (doc: YAML.Document) => void;
+
+async function planOf(stack: string, edit?: Edit): Promise<Plan> {
+  const res =
+    edit === undefined
+      ? await runPlanCli([stack, "--json"])
+      : await planEditedStack(stack, edit, ["--json"]);
   expect(res.stderr).toBe("");
-  return byUrn(res.stdout);
+  return JSON.parse(res.stdout) as Plan;
 }
 
-function byUrn(json: string): Map<string, Resource> {
-  const plan = JSON.parse(json) as { resources: Resource[] };
-  return new Map(plan.resources.map((r) => [r.urn, r]));
+const short = (type: string) => type.split(":").pop()!;
+
+/** Each step as `<kind>[!] <Type> <name>` (`!`: deleted first), sorted. */
+function steps(diff: PlanDiff): string[] {
+  return diff.changes
+    .map((c) => `${c.kind}${c.deleteFirst ? "!" : ""} ${short(c.type)} ${c.name}`)
+    .sort();
 }
 
-/** URNs only in a, only in b, and in both with different inputs. */
-function diff(a: Map<string, Resource>, b: Map<string, Resource>) {
-  return {
-    removed: [...a.keys()].filter((u) => !b.has(u)),
-    added: [...b.keys()].filter((u) => !a.has(u)),
-    changed: [...a.keys()].filter(
-      (u) => b.has(u) && JSON.stringify(a.get(u)!.inputs) !== JSON.stringify(b.get(u)!.inputs),
-    ),
-  };
-}
+const C = ["config", "homebrew-dev:cluster"];
+const PROD_NODES = [
+  "prod-cp-1",
+  "prod-cp-2",
+  "prod-cp-3",
+  "prod-worker-1",
+  "prod-worker-2",
+  "prod-worker-3",
+  "prod-worker-4",
+  "prod-gpu-1",
+];
+const IMAGES = ["base", "gvisor-kata", "nvidia"];
+/** A node's own resources. */
+const nodeResources = (kind: string, node: string) =>
+  [
+    `${kind} Command hbd-prod-apply-${node}`,
+    `${kind} Command hbd-prod-remove-${node}`,
+    `${kind} Command hbd-prod-upgrade-${node}`,
+    `${kind} FileLegacy hbd-prod-vm-${node}-user-data`,
+    `${kind} TalosVm hbd-prod-vm-${node}`,
+    `${kind} VmLegacy hbd-prod-vm-${node}`,
+  ].sort();
+/** Every node's machine config changes: its snippet is rewritten, its config applied. */
+const configsRewritten = (nodes: readonly string[]) =>
+  nodes.flatMap((n) => [
+    `update Command hbd-prod-apply-${n}`,
+    `replace! FileLegacy hbd-prod-vm-${n}-user-data`,
+  ]);
 
-const POOLS = ["config", "homebrew-dev:cluster", "workerPools"];
-
-describe("day 2 on prod, plan against plan", () => {
-  let base: Map<string, Resource>;
+describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () => {
+  let base: Plan;
   beforeAll(async () => {
-    base = byUrn((await runPlanCli(["prod", "--json"])).stdout);
+    base = await planOf("prod");
   });
+  const scenario = async (edit: Edit) => diffPlans(base, await planOf("prod", edit));
 
-  it("adding a worker only adds that worker's resources", async () => {
-    const next = await planWith((doc) => {
-      const nodes = doc.getIn([...POOLS, 0, "nodes"]) as YAML.YAMLSeq;
-      nodes.add(doc.createNode({ name: "prod-worker-5", ip: "10.50.0.25" }));
-    });
-    const d = diff(base, next);
-    expect(d.removed).toEqual([]);
-    expect(d.changed).toEqual([]);
-    expect(d.added.length).toBeGreaterThanOrEqual(5);
-    for (const urn of d.added) expect(urn).toMatch(/prod-worker-5/);
-  });
-
-  it("removing a worker only removes that worker's resources", async () => {
-    const next = await planWith((doc) => {
-      const nodes = doc.getIn([...POOLS, 0, "nodes"]) as YAML.YAMLSeq;
-      nodes.delete(1); // prod-worker-2, in the middle of the pool
-    });
-    const d = diff(base, next);
-    expect(d.added).toEqual([]);
-    expect(d.changed).toEqual([]);
-    expect(d.removed.length).toBeGreaterThanOrEqual(5);
-    // The worker's own resources, and the image on its host when no other node there uses it.
-    const vm = [...base.values()].find((r) =>
-      r.urn.endsWith("VmLegacy::hbd-prod-vm-prod-worker-2"),
-    )!;
-    const host = String(vm.inputs["nodeName"]);
-    for (const urn of d.removed) {
-      expect(urn).toMatch(
-        new RegExp(`prod-worker-2|download/file:File::hbd-prod-image-[a-z-]+-${host}$`),
-      );
-    }
-  });
-
-  it("a Talos version change rolls out as upgrade steps and keeps every VM", async () => {
-    const next = await planWith((doc) =>
-      doc.setIn(["config", "homebrew-dev:cluster", "talosVersion"], "v1.13.8"),
+  it("add a worker: its VM, snippet and day-2 steps are created, nothing else changes", async () => {
+    const diff = await scenario((doc) =>
+      (doc.getIn([...C, "workerPools", 0, "nodes"]) as YAML.YAMLSeq).add(
+        doc.createNode({ name: "prod-worker-5", ip: "10.50.0.25" }),
+      ),
     );
-    const d = diff(base, next);
-    expect(d.added).toEqual([]);
-    expect(d.removed).toEqual([]);
-    const changedTypes = new Set(d.changed.map((u) => base.get(u)!.type));
-    expect([...changedTypes].sort()).toEqual([
-      "command:local:Command",
-      "proxmoxve:download/file:File",
+    expect(steps(diff)).toEqual(nodeResources("create", "prod-worker-5"));
+    expect(diff.findings).toEqual([]);
+  });
+
+  it("remove a worker: its removal step drains and resets it, then its VM goes", async () => {
+    const diff = await scenario((doc) =>
+      (doc.getIn([...C, "workerPools", 0, "nodes"]) as YAML.YAMLSeq).delete(1),
+    );
+    expect(steps(diff)).toEqual(nodeResources("delete", "prod-worker-2"));
+    expect(diff.findings).toEqual([]);
+    // The removal step is deleted before the VM: it depends on it.
+    const remove = base.resources.find((r) => r.name === "hbd-prod-remove-prod-worker-2")!;
+    expect(remove.dependsOn.some((u) => u.endsWith("VmLegacy::hbd-prod-vm-prod-worker-2"))).toBe(
+      true,
+    );
+    expect(remove.inputs["delete"]).toContain(
+      "talosctl --nodes 10.50.0.22 reset --graceful=true --reboot=false",
+    );
+  });
+
+  it("remove control planes: refused while protected, and below etcd quorum", async () => {
+    const diff = await scenario((doc) => {
+      const cps = doc.getIn([...C, "controlPlane", "nodes"]) as YAML.YAMLSeq;
+      cps.delete(2);
+      cps.delete(1);
+    });
+    expect(steps(diff)).toEqual(
+      [
+        ...nodeResources("delete", "prod-cp-2"),
+        ...nodeResources("delete", "prod-cp-3"),
+        // The approver's egress to the control planes' API servers follows.
+        "update NetworkPolicy platform-kubelet-serving-cert-approver-netpol-allow-apiserver-egress",
+      ].sort(),
+    );
+    expect(diff.findings.map((f) => [f.check, f.level, f.urn.split("::").pop()])).toEqual([
+      ["protected", "error", "hbd-prod-vm-prod-cp-2"],
+      ["protected", "error", "hbd-prod-vm-prod-cp-3"],
+      ["etcd-quorum", "error", "homebrew-dev-prod"],
     ]);
-    const upgrades = d.changed.filter((u) => /::hbd-prod-upgrade-/.test(u));
-    expect(upgrades).toHaveLength(8);
-    for (const u of upgrades) {
-      expect(next.get(u)!.inputs["update"]).toMatch(
-        /upgrade --image factory\.talos\.dev\/nocloud-installer\/[0-9a-f]{64}:v1\.13\.8 --wait/,
+    expect(diff.findings[2]!.message).toBe(
+      "2 of 3 control planes removed: etcd keeps quorum only with 2 of 3; remove one per change",
+    );
+  });
+
+  it("Talos patch release: images downloaded anew, every node upgraded in turn, no VM touched", async () => {
+    const from = diffPlans(
+      await planOf("prod", (doc) => doc.setIn([...C, "talosVersion"], "v1.13.8")),
+      base,
+    );
+    expect(steps(from)).toEqual(
+      [
+        ...IMAGES.map((i) => `replace! File hbd-prod-image-${i}-cephfs`),
+        ...PROD_NODES.map((n) => `update Command hbd-prod-upgrade-${n}`),
+        // The installer image is in the machine config too (machine.install.image).
+        ...configsRewritten(PROD_NODES),
+      ].sort(),
+    );
+    expect(from.findings).toEqual([]);
+    const apply = from.changes.find((c) => c.name === "hbd-prod-apply-prod-cp-1")!;
+    expect(apply.properties.map((p) => p.path)).toEqual([
+      "environment.HOMEBREW_MACHINE_CONFIG",
+      "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.machine.install.image",
+    ]);
+    expect(apply.properties[0]).toMatchObject({
+      before: "[secret]",
+      after: "[secret]",
+      secret: true,
+    });
+    const image = from.changes.find((c) => c.name === "hbd-prod-image-base-cephfs")!;
+    expect(image.replaceReasons).toEqual(["fileName", "url"]);
+  });
+
+  it("Kubernetes minor upgrade: one upgrade-k8s step, then the configs that carry the version", async () => {
+    const diff = await scenario((doc) => doc.setIn([...C, "kubernetesVersion"], "v1.36.3"));
+    expect(steps(diff)).toEqual(
+      ["update Command hbd-prod-upgrade-kubernetes", ...configsRewritten(PROD_NODES)].sort(),
+    );
+    expect(diff.findings).toEqual([]);
+    const k8s = diff.changes.find((c) => c.name === "hbd-prod-upgrade-kubernetes")!;
+    expect(k8s.properties.map((p) => p.after)).toEqual([
+      expect.stringContaining(
+        "talosctl --nodes 10.50.0.11 upgrade-k8s --to 1.36.3 --pre-pull-images=true --upgrade-kubelet=true",
+      ),
+    ]);
+    const cp = diff.changes.find((c) => c.name === "hbd-prod-apply-prod-cp-1")!;
+    expect(cp.properties.filter((p) => p.view === true).map((p) => [p.path, p.after])).toEqual([
+      [
+        "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.cluster.apiServer.image",
+        "registry.k8s.io/kube-apiserver:v1.36.3",
+      ],
+      [
+        "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.cluster.controllerManager.image",
+        "registry.k8s.io/kube-controller-manager:v1.36.3",
+      ],
+      [
+        "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.cluster.proxy.image",
+        "registry.k8s.io/kube-proxy:v1.36.3",
+      ],
+      [
+        "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.cluster.scheduler.image",
+        "registry.k8s.io/kube-scheduler:v1.36.3",
+      ],
+      [
+        "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.machine.kubelet.image",
+        "ghcr.io/siderolabs/kubelet:v1.36.3",
+      ],
+    ]);
+  });
+
+  it("Kubernetes: two minors at once, or a downgrade, is refused", async () => {
+    const older = await planOf("prod", (doc) => doc.setIn([...C, "kubernetesVersion"], "v1.34.1"));
+    const skip = diffPlans(
+      older,
+      await planOf("prod", (doc) => doc.setIn([...C, "kubernetesVersion"], "v1.36.3")),
+    );
+    expect(skip.findings.map((f) => [f.check, f.message])).toEqual([
+      [
+        "kubernetes-upgrade-path",
+        "kubernetesVersion v1.34.1 → v1.36.3: upgrade one minor at a time (one change per minor)",
+      ],
+    ]);
+    const down = diffPlans(base, older);
+    expect(down.findings.map((f) => f.message)).toEqual([
+      "kubernetesVersion v1.35.2 → v1.34.1: Kubernetes cannot be downgraded",
+    ]);
+  });
+
+  it("pool label change: only that pool's nodes get a new config, no reboot step", async () => {
+    const diff = await scenario((doc) =>
+      doc.setIn([...C, "workerPools", 1, "labels", "homebrew-dev.io/accelerator"], "rtx-5090"),
+    );
+    expect(steps(diff)).toEqual(configsRewritten(["prod-gpu-1"]).sort());
+    const apply = diff.changes.find((c) => c.kind === "update")!;
+    expect(apply.properties.filter((p) => p.view === true)).toEqual([
+      {
+        path: "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.machine.nodeLabels.homebrew-dev.io/accelerator",
+        before: "rtx-4090",
+        after: "rtx-5090",
+        view: true,
+      },
+    ]);
+  });
+
+  it("admin certificate renewal: two certificates and the Kubernetes provider, no step re-runs", async () => {
+    const diff = await scenario((doc) => doc.setIn([...C, "adminCertValidityHours"], 4380));
+    expect(steps(diff)).toEqual([
+      "replace LocallySignedCert hbd-prod-kubernetes-admin",
+      "replace LocallySignedCert hbd-prod-talos-admin",
+      "update kubernetes kubernetes",
+    ]);
+    expect(diff.changes.find((c) => c.name === "kubernetes")!.properties).toEqual([
+      {
+        path: "kubeconfig",
+        before: "[unknown]",
+        after: "[unknown]",
+        from: "hbd-prod-kubernetes-admin",
+      },
+    ]);
+    expect(diff.findings).toEqual([]);
+  });
+
+  it("add a model: its server, service, autoscaler and disruption budget, nothing else", async () => {
+    const diff = await scenario((doc) =>
+      (doc.getIn(["config", "homebrew-dev:models"]) as YAML.YAMLSeq).add(
+        doc.createNode({
+          name: "phi",
+          engine: "ollama",
+          source: { ollama: "phi3:mini" },
+          gpus: 0,
+          cacheGiB: 10,
+        }),
+      ),
+    );
+    expect(steps(diff)).toEqual([
+      "create HorizontalPodAutoscaler model-phi-hpa",
+      "create ModelServer model-phi",
+      "create PodDisruptionBudget model-phi-pdb",
+      "create Service model-phi-service",
+      "create StatefulSet model-phi-server",
+    ]);
+    expect(diff.findings).toEqual([]);
+  });
+
+  it("grow a model cache: the StatefulSet is replaced, and the plan warns its claim keeps its size", async () => {
+    const diff = await scenario((doc) =>
+      doc.setIn(["config", "homebrew-dev:models", 0, "cacheGiB"], 80),
+    );
+    expect(steps(diff)).toEqual(["replace! StatefulSet model-llama-8b-server"]);
+    expect(diff.changes[0]!.replaceReasons).toEqual([
+      "spec.volumeClaimTemplates[0].spec.resources.requests.storage",
+    ]);
+    expect(diff.findings.map((f) => [f.check, f.level])).toEqual([["claims-kept", "warning"]]);
+  });
+
+  it("move a redirect to another target: the redirect list changes in place", async () => {
+    const diff = await scenario((doc) =>
+      doc.setIn(
+        ["config", "homebrew-dev:edge", "redirects", 0, "target"],
+        "https://www.homebrew.example/plans-2027",
+      ),
+    );
+    expect(diff.changes.map((c) => [c.kind, short(c.type)])).toEqual([["update", "List"]]);
+    expect(diff.findings).toEqual([]);
+  });
+});
+
+describe("day 2 on staging without the tunnel", () => {
+  it("change the ingress target: each exposed name's record changes in place", async () => {
+    const noTunnel: Edit = (doc) =>
+      doc.setIn(["config", "homebrew-dev:platform", "ingress", "enabled"], false);
+    const base = await planOf("staging", noTunnel);
+    const head = await planOf("staging", (doc) => {
+      noTunnel(doc);
+      doc.setIn(["config", "homebrew-dev:edge", "ingressTarget"], "203.0.113.21");
+    });
+    const diff = diffPlans(base, head);
+    expect(diff.changes.length).toBeGreaterThan(0);
+    for (const c of diff.changes) {
+      expect([c.kind, short(c.type), c.properties.map((p) => [p.path, p.before, p.after])]).toEqual(
+        ["update", "DnsRecord", [["content", "203.0.113.20", "203.0.113.21"]]],
       );
     }
-    // No VM is replaced: the boot image and user-data are ignored after creation.
-    expect(
-      d.changed.filter((u) => base.get(u)!.type === "proxmoxve:index/vmLegacy:VmLegacy"),
-    ).toEqual([]);
+    expect(diff.findings).toEqual([]);
   });
 });

@@ -8,26 +8,10 @@ import { commentMarker, DEFAULT_BUDGET, renderMarkdown, verdict } from "../../to
 import { renderMermaid } from "../../tools/plan/mermaid";
 import type { Plan, PlanResource } from "../../tools/plan/render";
 import { runPlanCli } from "../helpers/cli";
+import { planOfResources as planOf, planResource } from "../helpers/plans";
 import { planEditedStack } from "../helpers/stacks";
 
 const dir = mkdtempSync(path.join(tmpdir(), "md-"));
-
-/** A plan of just these resources, for diffs built by hand. */
-const planOf = (resources: PlanResource[]): Plan => ({
-  project: "homebrew-dev",
-  stack: "prod",
-  resources,
-  outputs: {},
-  policies: [],
-  policyPack: { name: "homebrew-dev", policies: [] },
-  summary: {
-    resources: resources.length,
-    components: 0,
-    protected: 0,
-    byType: {},
-    policies: { mandatory: 0, advisory: 0 },
-  },
-});
 
 async function planWith(edit: (doc: YAML.Document) => void): Promise<Plan> {
   const res = await planEditedStack("prod", edit, ["--json"]);
@@ -65,22 +49,45 @@ describe("plan diff and pull-request comment on real plan pairs", () => {
     expect(md).toContain("prod-worker-5");
   });
 
-  it("a VM moved to another host: a replacement, shown first with the property forcing it", async () => {
+  it("a VM moved to another host: a live migration (an update), not a new VM", async () => {
     const head = await planWith((doc) => {
       doc.setIn([...POOLS, 0, "nodes", 0, "host"], "pve-3");
     });
     const diff = diffPlans(base, head);
-    const vm = diff.changes.find((c) => c.type === "proxmoxve:index/vmLegacy:VmLegacy");
-    expect(vm).toMatchObject({ kind: "replace", replaceReasons: ["nodeName"] });
+    const vms = diff.changes.filter((c) => c.type === "proxmoxve:index/vmLegacy:VmLegacy");
+    expect(vms.map((c) => [c.kind, c.name, c.properties.map((p) => p.path)])).toEqual([
+      ["update", "hbd-prod-vm-prod-worker-1", ["nodeName"]],
+    ]);
+    expect(diff.findings).toEqual([]);
+    const md = renderMarkdown(diff, head);
+    expect(md).toContain("  - `nodeName`: `pve-");
+  });
+
+  it("a replacement is shown first in the danger block with the property forcing it", () => {
+    const vm = (host: string) =>
+      planResource({
+        urn: "urn:pulumi:prod::homebrew-dev::proxmoxve:index/vmLegacy:VmLegacy::gpu",
+        type: "proxmoxve:index/vmLegacy:VmLegacy",
+        name: "gpu",
+        // PCI passthrough cannot migrate: a new host is a new VM.
+        inputs: { name: "gpu", nodeName: host, migrate: false },
+      });
+    const head = planOf([vm("pve-2")]);
+    const diff = diffPlans(planOf([vm("pve-3")]), head);
+    expect(diff.changes[0]).toMatchObject({
+      kind: "replace",
+      replaceReasons: ["nodeName"],
+      // An explicit `name` is auto-named input given by hand: the bridge deletes first.
+      deleteFirst: true,
+    });
     const md = renderMarkdown(diff, head);
     const danger = md.indexOf("#### Danger");
     expect(danger).toBeGreaterThan(0);
     expect(danger).toBeLessThan(md.indexOf("#### Policies"));
     expect(md).toContain(
-      "- **replace** `proxmoxve:index/vmLegacy:VmLegacy` `hbd-prod-vm-prod-worker-1`, forced by `nodeName`",
+      "- **replace** `proxmoxve:index/vmLegacy:VmLegacy` `gpu` (deleted first), forced by `nodeName`",
     );
     expect(md).toMatch(/\*\*Review carefully\*\*: \d+ to delete and \d+ to replace\./);
-    expect(md).toContain("  - `nodeName`: `pve-");
   });
 
   it("a redirect removed: the list or rule that carried it changes, nothing else", async () => {
@@ -121,47 +128,54 @@ describe("diff rules", () => {
       "metadata.name",
     ]);
     expect(replaceReasons("random:index/randomBytes:RandomBytes", ["length"])).toEqual(["length"]);
-    expect(replaceReasons("cloudflare:index/dnsRecord:DnsRecord", ["content", "type"])).toEqual([
-      "type",
-    ]);
+    // The program's own replaceOnChanges counts as the provider's rules do.
+    expect(
+      replaceReasons("cloudflare:index/dnsRecord:DnsRecord", ["content", "type"], ["type"]),
+    ).toEqual(["type"]);
     expect(
       replaceReasons("proxmoxve:index/vmLegacy:VmLegacy", ["cpu.cores", "memory.dedicated"]),
     ).toEqual([]);
   });
 
   it("a protected resource about to be deleted makes the verdict dangerous", () => {
-    const r = (name: string, protect: boolean): PlanResource => ({
-      urn: `urn:pulumi:prod::homebrew-dev::t:index:R::${name}`,
-      type: "t:index:R",
-      name,
-      parent: "",
-      provider: "",
-      dependsOn: [],
-      protect,
-      inputs: {},
-    });
+    const r = (name: string, protect: boolean): PlanResource =>
+      planResource({
+        urn: `urn:pulumi:prod::homebrew-dev::t:index:R::${name}`,
+        type: "t:index:R",
+        name,
+        protect,
+      });
     const diff = diffPlans(planOf([r("zone", true), r("a", false)]), planOf([r("a", false)]));
+    // `pulumi up` refuses to delete a protected resource: the change is blocked, and says why.
     expect(verdict(diff, 0)).toBe(
-      "**Dangerous**: 1 protected resource would be deleted or replaced (the update will stop there until they are unprotected).",
+      "**Blocked**: 1 lifecycle error (`pulumi up` would fail or lose data).",
     );
+    expect(diff.findings).toEqual([
+      {
+        check: "protected",
+        level: "error",
+        urn: "urn:pulumi:prod::homebrew-dev::t:index:R::zone",
+        message: "zone is protected and would be deleted: `pulumi up` stops there",
+      },
+    ]);
     expect(renderMarkdown(diff, planOf([r("a", false)]))).toContain(
       "- **delete** `t:index:R` `zone` **(protected)**",
     );
-    expect(verdict(diff, 2)).toBe("**Blocked**: 2 mandatory policy violations.");
+    expect(verdict(diff, 2)).toBe(
+      "**Blocked**: 2 mandatory policy violations, 1 lifecycle error (`pulumi up` would fail or lose data).",
+    );
   });
 
   it("the size budget holds on a huge diff and never cuts the top sections", () => {
     const many = (n: number, value: string): Plan => {
-      const resources: PlanResource[] = Array.from({ length: n }, (_, i) => ({
-        urn: `urn:pulumi:prod::homebrew-dev::kubernetes:core/v1:ConfigMap::cm-${String(i).padStart(5, "0")}`,
-        type: "kubernetes:core/v1:ConfigMap",
-        name: `cm-${i}`,
-        parent: "",
-        provider: "",
-        dependsOn: [],
-        protect: false,
-        inputs: { data: { key: `${value}-${"x".repeat(200)}` }, metadata: { name: `cm-${i}` } },
-      }));
+      const resources: PlanResource[] = Array.from({ length: n }, (_, i) =>
+        planResource({
+          urn: `urn:pulumi:prod::homebrew-dev::kubernetes:core/v1:ConfigMap::cm-${String(i).padStart(5, "0")}`,
+          type: "kubernetes:core/v1:ConfigMap",
+          name: `cm-${i}`,
+          inputs: { data: { key: `${value}-${"x".repeat(200)}` }, metadata: { name: `cm-${i}` } },
+        }),
+      );
       return planOf(resources);
     };
     const base = many(5000, "a");
@@ -197,8 +211,17 @@ describe("npm run plan -- prod --diff <staging plan> --markdown", () => {
     const file = path.join(dir, "staging.json");
     writeFileSync(file, staging.stdout);
     const res = await runPlanCli(["prod", "--diff", file, "--markdown"]);
-    expect(res.stderr).toBe("");
-    expect(res.code).toBe(0);
+    // Turning staging into prod would delete staging's protected control planes: blocked, each
+    // one on stderr.
+    expect(res.code).toBe(2);
+    expect(res.stderr.split("\n")[0]).toBe(
+      "blocked: 0 mandatory policy violations, 3 lifecycle errors",
+    );
+    for (const cp of ["stg-cp-1", "stg-cp-2", "stg-cp-3"]) {
+      expect(res.stderr).toContain(
+        `hbd-staging-vm-${cp} is protected and would be deleted: \`pulumi up\` stops there`,
+      );
+    }
     expect(res.stdout.startsWith("<!-- homebrew-dev-plan:prod -->\n")).toBe(true);
     expect(res.stdout).toMatch(
       /\| create \| update \| replace \| delete \|\n\| ---: \| ---: \| ---: \| ---: \|\n\| \d+ \| \d+ \| \d+ \| \d+ \|/,

@@ -119,15 +119,23 @@ describe("TalosCluster", () => {
     }
   });
 
-  it("protects control-plane VMs and the secrets, not workers", () => {
+  it("protects control-plane VMs and the secrets, not workers, and not the snippets", () => {
+    // Protection is on the VM resource only: a component's protect would pass to its snippet,
+    // which every config change rewrites (a replacement, refused when protected).
     const components = rec.registrations.filter((r) => r.type === "homebrew-dev:proxmox:TalosVm");
+    expect(components.filter((c) => c.protect)).toEqual([]);
     expect(
-      components
-        .filter((c) => c.protect)
-        .map((c) => c.name)
+      vms()
+        .filter((v) => v.protect)
+        .map((v) => v.name)
         .sort(),
     ).toEqual(["lab-vm-cp-1", "lab-vm-cp-2", "lab-vm-cp-3"]);
-    expect(vms().filter((v) => v.protect)).toHaveLength(3);
+    const snippets = rec.registrations.filter(
+      (r) => r.type === "proxmoxve:index/fileLegacy:FileLegacy",
+    );
+    expect(snippets.filter((s) => s.protect)).toEqual([]);
+    // Same file name after a change: delete first, or the old delete removes the new file.
+    expect(snippets.every((s) => s.deleteBeforeReplace)).toBe(true);
     expect(rec.registration("lab-secrets")?.protect).toBe(true);
   });
 
@@ -191,19 +199,81 @@ describe("TalosCluster", () => {
     expect(health?.dependsOn.some((u) => u.endsWith("::lab-bootstrap"))).toBe(true);
   });
 
-  it("chains day-2 steps node by node, control planes first", () => {
+  it("chains day-2 steps: upgrades node by node (control planes first), Kubernetes, then configs", () => {
     const order = ["cp-1", "cp-2", "cp-3", "w-1", "w-2", "g-1"];
+    const ips: Record<string, string> = Object.fromEntries(
+      rec.registrations
+        .filter((r) => r.type === "homebrew-dev:proxmox:TalosVm")
+        .map((r) => [r.name.replace(/^lab-vm-/, ""), ""]),
+    );
+    for (const node of Object.keys(ips)) {
+      ips[node] = /--nodes (\S+) /.exec(
+        rec.registration(`lab-apply-${node}`)!.inputs["update"] as string,
+      )![1]!;
+    }
+    expect(ips["cp-1"]).toBe("10.0.0.11");
+    const after = (name: string, previous: string) =>
+      expect(rec.registration(name)!.dependsOn.some((u) => u.endsWith(`::${previous}`))).toBe(true);
     let previous = "lab-health";
     for (const node of order) {
-      const apply = rec.registration(`lab-apply-${node}`)!;
       const upgrade = rec.registration(`lab-upgrade-${node}`)!;
-      expect(apply.dependsOn.some((u) => u.endsWith(`::${previous}`))).toBe(true);
-      expect(upgrade.dependsOn.some((u) => u.endsWith(`::lab-apply-${node}`))).toBe(true);
-      expect(apply.inputs["create"]).toBe("echo recorded");
-      expect(upgrade.inputs["update"]).toContain(
-        "upgrade --image factory.talos.dev/nocloud-installer/",
+      after(`lab-upgrade-${node}`, previous);
+      expect(upgrade.inputs["create"]).toBe("echo recorded");
+      const script = upgrade.inputs["update"] as string;
+      expect(script).toMatch(
+        / upgrade --image factory\.talos\.dev\/nocloud-installer\/[0-9a-f]{64}:v1\.13\.9 --wait=true --drain=true --drain-timeout=10m --timeout=30m$/m,
       );
+      // Through the talosconfig's endpoints (every control plane: they serve the kubeconfig
+      // the drain needs), naming only the node itself.
+      expect(script).not.toContain("--endpoints");
+      expect(script).toContain(`talosctl --nodes ${ips[node]} upgrade `);
+      // A control plane upgrades only with etcd healthy, before and after.
+      expect((script.match(/ etcd status /g) ?? []).length).toBe(node.startsWith("cp") ? 2 : 0);
       previous = `lab-upgrade-${node}`;
+    }
+    after("lab-upgrade-kubernetes", previous);
+    expect(rec.registration("lab-upgrade-kubernetes")!.inputs["update"]).toContain(
+      "talosctl --nodes 10.0.0.11 upgrade-k8s --to 1.35.2 --pre-pull-images=true --upgrade-kubelet=true",
+    );
+    previous = "lab-upgrade-kubernetes";
+    for (const node of order) {
+      after(`lab-apply-${node}`, previous);
+      previous = `lab-apply-${node}`;
+    }
+  });
+
+  it("takes no credential as an input of a step that runs again (a renewed certificate re-runs nothing)", () => {
+    const steps = rec.registrations.filter((r) => r.type === "command:local:Command");
+    for (const step of steps) {
+      const env = (step.inputs["environment"] ?? {}) as Record<string, unknown>;
+      if ("HOMEBREW_TALOSCONFIG" in env) {
+        // Creation-only steps: their environment is ignored after creation.
+        expect(step.name).toMatch(/-(bootstrap|health)$/);
+        expect(step.ignoreChanges).toEqual(["environment"]);
+      }
+      for (const script of [step.inputs["update"], step.inputs["delete"]]) {
+        if (typeof script === "string" && script.includes("talosctl")) {
+          expect(script).toContain(': "${TALOSCONFIG:?');
+        }
+      }
+    }
+  });
+
+  it("removes a node by draining and resetting it, and deleting its Node, before its VM goes", () => {
+    for (const node of ["cp-2", "w-1"]) {
+      const remove = rec.registration(`lab-remove-${node}`)!;
+      expect(remove.dependsOn.some((u) => u.endsWith(`::lab-vm-${node}`))).toBe(true);
+      expect(remove.inputs["create"]).toBe("echo recorded");
+      const lines = (remove.inputs["delete"] as string).split("\n");
+      const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+      const order = [
+        at(/^talosctl kubeconfig "\$dir\/kubeconfig" --force$/),
+        at(new RegExp(`kubectl .* cordon ${node}$`)),
+        at(/ drain .* --ignore-daemonsets --delete-emptydir-data --timeout=10m$/),
+        at(/ reset --graceful=true --reboot=false --wait=true --timeout=15m$/),
+        at(/ delete node .* --ignore-not-found/),
+      ];
+      expect(order.every((i, k) => i > (k === 0 ? -1 : order[k - 1]!))).toBe(true);
     }
   });
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { diffPlans } from "./diff";
+import { diffPlans, normalizePlan } from "./diff";
 import { renderMarkdown } from "./markdown";
 import { checkPlan } from "./policies";
 import { buildPlan, renderJson, renderText, type Plan } from "./render";
@@ -71,8 +71,7 @@ export async function planCli(argv: readonly string[], opts: CliOptions = {}): P
   let base: Plan | undefined;
   if (values.diff !== undefined) {
     try {
-      base = JSON.parse(readFileSync(values.diff, "utf8")) as Plan;
-      if (!Array.isArray(base.resources)) throw new Error("it has no resources list");
+      base = normalizePlan(JSON.parse(readFileSync(values.diff, "utf8")) as Plan);
     } catch (err) {
       return fail(
         `error: ${values.diff} is not a plan made with --json (${(err as Error).message})\n`,
@@ -93,13 +92,24 @@ export async function planCli(argv: readonly string[], opts: CliOptions = {}): P
     const checked = await checkPlan(evaluation);
     const plan = buildPlan(evaluation, { showSecrets: values["show-secrets"], ...checked });
     let stdout: string;
+    let findings = plan.findings;
     if (base !== undefined) {
       const diff = diffPlans(base, plan);
+      findings = diff.findings;
       stdout = values.markdown ? renderMarkdown(diff, plan) : `${JSON.stringify(diff, null, 2)}\n`;
     } else {
       stdout = values.json ? renderJson(plan) : renderText(plan);
     }
-    return { code: plan.summary.policies.mandatory > 0 ? 2 : 0, stdout, stderr: "" };
+    // Blocked: what `pulumi up` would refuse, fail at or lose data by, on stderr in full.
+    const mandatory = plan.policies.filter((p) => p.level === "mandatory");
+    const errors = findings.filter((f) => f.level === "error");
+    if (mandatory.length + errors.length === 0) return { code: 0, stdout, stderr: "" };
+    const lines = [
+      `blocked: ${mandatory.length} mandatory policy violation${mandatory.length === 1 ? "" : "s"}, ${errors.length} lifecycle error${errors.length === 1 ? "" : "s"}`,
+      ...mandatory.map((p) => `  policy ${p.policy} on ${p.urn}: ${p.message}`),
+      ...errors.map((f) => `  ${f.check} on ${f.urn}: ${f.message}`),
+    ];
+    return { code: 2, stdout, stderr: `${lines.join("\n")}\n` };
   } catch (err) {
     if (err instanceof PlanInputError) return fail(`error: ${err.message}\n`);
     throw err;

@@ -1,5 +1,15 @@
-import { TALOS_VM_IGNORE_CHANGES } from "../../components/proxmox/talosVm";
-import type { Plan, PlanResource } from "./render";
+import { LIFECYCLE, isLogical } from "../../components/catalog/lifecycle";
+import {
+  cascade,
+  deletesFirst,
+  matches,
+  ownershipFindings,
+  replaceReasons,
+  type Finding,
+  type Replace,
+} from "./lifecycle";
+import { talosUpgradeProblem } from "../../components/catalog/talos";
+import { SECRET, UNKNOWN, type Plan, type PlanResource } from "./render";
 
 /** What a deployment would do to one resource. */
 export const ChangeKind = {
@@ -15,6 +25,12 @@ export interface PropertyChange {
   readonly path: string;
   readonly before: unknown;
   readonly after: unknown;
+  /** A secret value changed (both sides are shown masked). */
+  readonly secret?: boolean;
+  /** A field of the redacted view of a secret input (`<input> ▸ <field>`). */
+  readonly view?: boolean;
+  /** The input takes outputs of this replaced resource: its new value is known only then. */
+  readonly from?: string;
 }
 
 export interface ResourceChange {
@@ -27,74 +43,21 @@ export interface ResourceChange {
   readonly properties: readonly PropertyChange[];
   /** For replacements: the changed properties that force it. */
   readonly replaceReasons: readonly string[];
+  /** For replacements: the old resource is deleted before the new one is created. */
+  readonly deleteFirst: boolean;
+  /** Replaced because it takes outputs of this replaced resource (URN). */
+  readonly cascadeFrom?: string;
 }
 
 export interface PlanDiff {
   readonly stack: string;
   readonly changes: readonly ResourceChange[];
   readonly counts: Readonly<Record<ChangeKind, number>>;
+  /** What would fail or lose data on the way; errors block the change. */
+  readonly findings: readonly Finding[];
 }
 
-/**
- * Properties whose change makes the provider replace the resource rather than update it, per
- * type (a prefix of the property path). Kubernetes: names and the API's immutable fields.
- * Random and TLS resources are replaced on any input change.
- */
-const REPLACE_ON: Readonly<Record<string, readonly string[]>> = {
-  // Moving a VM to another host without live migration recreates it.
-  "proxmoxve:index/vmLegacy:VmLegacy": ["nodeName", "vmId"],
-  "proxmoxve:index/fileLegacy:FileLegacy": [
-    "nodeName",
-    "datastoreId",
-    "contentType",
-    "sourceRaw",
-    "sourceFile",
-  ],
-  "proxmoxve:download/file:File": [
-    "nodeName",
-    "datastoreId",
-    "contentType",
-    "url",
-    "fileName",
-    "decompressionAlgorithm",
-  ],
-  "cloudflare:index/zone:Zone": ["name", "account"],
-  "cloudflare:index/dnsRecord:DnsRecord": ["zoneId", "type"],
-  "cloudflare:index/ruleset:Ruleset": ["zoneId", "accountId", "kind", "phase"],
-  "cloudflare:index/list:List": ["accountId", "kind", "name"],
-  "command:local:Command": ["triggers"],
-  "kubernetes:apps/v1:Deployment": ["spec.selector"],
-  "kubernetes:apps/v1:StatefulSet": [
-    "spec.selector",
-    "spec.serviceName",
-    "spec.volumeClaimTemplates",
-    "spec.podManagementPolicy",
-  ],
-  "kubernetes:batch/v1:Job": ["spec.template", "spec.selector"],
-  "kubernetes:core/v1:PersistentVolumeClaim": ["spec.storageClassName", "spec.accessModes"],
-  "kubernetes:core/v1:Service": ["spec.clusterIP", "spec.type"],
-};
-
-const REPLACE_ON_ANY = ["random:", "tls:"];
-
-/** Properties the program tells Pulumi to ignore after creation: never a change. */
-const IGNORED: Readonly<Record<string, readonly string[]>> = {
-  "proxmoxve:index/vmLegacy:VmLegacy": TALOS_VM_IGNORE_CHANGES,
-};
-
-const matches = (path: string, prefix: string) =>
-  path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`);
-const KUBERNETES_IDENTITY = ["metadata.name", "metadata.namespace"];
-
-/** The changed properties of a resource that force its replacement. */
-export function replaceReasons(type: string, changed: readonly string[]): string[] {
-  if (REPLACE_ON_ANY.some((p) => type.startsWith(p))) return [...changed];
-  const prefixes = [
-    ...(REPLACE_ON[type] ?? []),
-    ...(type.startsWith("kubernetes:") ? KUBERNETES_IDENTITY : []),
-  ];
-  return changed.filter((path) => prefixes.some((p) => matches(path, p)));
-}
+export { replaceReasons };
 
 /** Leaf-level differences between two JSON values, as dotted paths (arrays by index). */
 export function propertyChanges(before: unknown, after: unknown, path = ""): PropertyChange[] {
@@ -111,12 +74,69 @@ export function propertyChanges(before: unknown, after: unknown, path = ""): Pro
   return [{ path: path || "(value)", before, after }];
 }
 
+/**
+ * A plan read from a file, with what plans made before the lifecycle fields lack filled in
+ * (nothing owned, no options): a base branch's plan compares however old its tool was.
+ */
+export function normalizePlan(plan: Plan): Plan {
+  if (typeof plan !== "object" || plan === null || !Array.isArray(plan.resources)) {
+    throw new Error("it has no resources list");
+  }
+  return {
+    ...plan,
+    facts: plan.facts ?? { sharedDatastores: [] },
+    findings: plan.findings ?? [],
+    resources: plan.resources.map((r) => {
+      if (typeof r !== "object" || r === null || typeof r.urn !== "string") {
+        throw new Error("a resource has no urn");
+      }
+      return {
+        ...r,
+        dependsOn: r.dependsOn ?? [],
+        propertyDependencies: r.propertyDependencies ?? {},
+        deleteBeforeReplace: r.deleteBeforeReplace ?? false,
+        ignoreChanges: r.ignoreChanges ?? [],
+        replaceOnChanges: r.replaceOnChanges ?? [],
+        owns: r.owns ?? [],
+        inputs: r.inputs ?? {},
+      };
+    }),
+  };
+}
+
 /** A URN without `urn:pulumi:<stack>::`. */
 export function identity(urn: string): string {
   return urn.replace(/^urn:pulumi:[^:]+::/, "");
 }
 
 const ORDER: Readonly<Record<ChangeKind, number>> = { delete: 0, replace: 1, update: 2, create: 3 };
+
+/** Components and the stack: nothing of their own changes. Providers do take new inputs. */
+const isLogicalType = (type: string) => isLogical(type) && !type.startsWith("pulumi:providers:");
+
+/** Secret inputs of a resource, compared by digest: the paths whose value differs. */
+function secretChanges(b: PlanResource, a: PlanResource): PropertyChange[] {
+  const before = b.secretDigests ?? {};
+  const after = a.secretDigests ?? {};
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])]
+    .filter((path) => before[path] !== undefined && after[path] !== undefined)
+    .filter((path) => before[path] !== after[path])
+    .sort()
+    .map((path) => ({ path, before: SECRET, after: SECRET, secret: true }));
+}
+
+/** Field changes of the redacted views of secret inputs (machine configs). */
+function viewChanges(b: PlanResource, a: PlanResource): PropertyChange[] {
+  const before = b.views ?? {};
+  const after = a.views ?? {};
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])].sort().flatMap((path) =>
+    propertyChanges(before[path], after[path]).map((p) => ({
+      ...p,
+      path: `${path} ▸ ${p.path}`,
+      view: true,
+    })),
+  );
+}
 
 /** Compares a base plan with a head plan, resource by URN. */
 export function diffPlans(base: Plan, head: Plan): PlanDiff {
@@ -125,12 +145,15 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
   const before = new Map(base.resources.map((r) => [identity(r.urn), r]));
   const after = new Map(head.resources.map((r) => [identity(r.urn), r]));
   const changes: ResourceChange[] = [];
+  const findings: Finding[] = [];
   const change = (
     kind: ChangeKind,
     r: PlanResource,
     properties: PropertyChange[],
-    reasons: string[],
+    reasons: readonly string[],
     protect: boolean,
+    deleteFirst = false,
+    cascadeFrom?: string,
   ) =>
     changes.push({
       kind,
@@ -140,29 +163,230 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
       protect,
       properties,
       replaceReasons: reasons,
+      deleteFirst,
+      ...(cascadeFrom !== undefined ? { cascadeFrom } : {}),
     });
-  for (const [urn, b] of before) {
-    const a = after.get(urn);
+  const replaced = new Map<string, Replace>();
+  const updates = new Map<string, { b: PlanResource; a: PlanResource; props: PropertyChange[] }>();
+  for (const [id, b] of before) {
+    const a = after.get(id);
     if (a === undefined) {
       change("delete", b, [], [], b.protect);
       continue;
     }
-    const ignored = IGNORED[b.type] ?? [];
-    const props = propertyChanges(b.inputs, a.inputs).filter(
-      (p) => !ignored.some((i) => matches(p.path, i)),
-    );
+    // What the program ignores after creation is never a change (the head's option counts: it
+    // is the one `pulumi up` runs with).
+    const props = [
+      ...propertyChanges(b.inputs, a.inputs).filter(
+        (p) => p.before !== SECRET || p.after !== SECRET,
+      ),
+      ...secretChanges(b, a),
+    ].filter((p) => !a.ignoreChanges.some((i) => matches(p.path, i)));
     if (props.length === 0) continue;
     const reasons = replaceReasons(
-      b.type,
+      a.type,
       props.map((p) => p.path),
+      a.replaceOnChanges,
+      a.inputs,
     );
-    change(reasons.length > 0 ? "replace" : "update", a, props, reasons, b.protect);
+    const all = [...props, ...viewChanges(b, a)];
+    if (reasons.length > 0) {
+      replaced.set(a.urn, { urn: a.urn, reasons, deleteFirst: deletesFirst(a) });
+      updates.set(a.urn, { b, a, props: all });
+    } else {
+      change("update", a, all, [], b.protect);
+    }
   }
-  for (const [urn, a] of after) {
-    if (!before.has(urn)) change("create", a, [], [], a.protect);
+  // Dependents that a replacement takes along.
+  for (const rep of cascade(replaced, head.resources)) replaced.set(rep.urn, rep);
+  // Dependents that take new outputs of a replaced resource in place (a provider given a new
+  // kubeconfig): an update the inputs of the plan cannot show, since outputs are unknown there.
+  const nameOf = new Map(head.resources.map((r) => [r.urn, r.name]));
+  for (const r of head.resources) {
+    if (replaced.has(r.urn) || isLogicalType(r.type) || !before.has(identity(r.urn))) continue;
+    const props: PropertyChange[] = Object.entries(r.propertyDependencies)
+      .filter(([prop]) => !r.ignoreChanges.some((i) => matches(prop, i)))
+      .flatMap(([prop, urns]) => {
+        const from = urns.find((u) => replaced.has(u));
+        return from === undefined
+          ? []
+          : [{ path: prop, before: UNKNOWN, after: UNKNOWN, from: nameOf.get(from) ?? from }];
+      });
+    if (props.length === 0) continue;
+    const existing = changes.find((c) => c.urn === r.urn);
+    if (existing !== undefined) {
+      (existing.properties as PropertyChange[]).push(
+        ...props.filter((p) => !existing.properties.some((q) => q.path === p.path)),
+      );
+    } else {
+      change("update", r, props, [], before.get(identity(r.urn))!.protect);
+    }
+  }
+  const headByUrn = new Map(head.resources.map((r) => [r.urn, r]));
+  const baseByUrn = new Map([...before.values()].map((r) => [r.urn, r]));
+  for (const rep of replaced.values()) {
+    const upd = updates.get(rep.urn);
+    const a = headByUrn.get(rep.urn)!;
+    const b = upd?.b ?? before.get(identity(rep.urn));
+    // A cascaded replacement was listed as an update (or not at all): it is a replacement now.
+    const at = changes.findIndex((c) => c.urn === rep.urn);
+    const props = upd?.props ?? (at >= 0 ? [...changes[at]!.properties] : []);
+    if (at >= 0) changes.splice(at, 1);
+    change("replace", a, props, rep.reasons, b?.protect ?? false, rep.deleteFirst, rep.cascadeFrom);
+  }
+  for (const [id, a] of after) {
+    if (!before.has(id)) change("create", a, [], [], a.protect);
   }
   changes.sort((x, y) => ORDER[x.kind] - ORDER[y.kind] || x.urn.localeCompare(y.urn));
   const counts = { create: 0, update: 0, replace: 0, delete: 0 };
   for (const c of changes) counts[c.kind]++;
-  return { stack: head.stack, changes, counts };
+
+  // What `pulumi up` would refuse, fail at, or lose data by.
+  findings.push(...ownershipFindings(head.resources));
+  for (const c of changes) {
+    const immutable = LIFECYCLE[c.type]?.immutable ?? [];
+    for (const p of c.kind === "update" ? c.properties : []) {
+      if (!immutable.some((i) => matches(p.path, i))) continue;
+      findings.push({
+        check: "immutable-field",
+        level: "error",
+        urn: c.urn,
+        message: `${p.path} cannot change on a live object (the API refuses the update): delete ${c.name} in one change and add it back in the next, or give it a new name`,
+      });
+    }
+    if (c.protect && (c.kind === "delete" || c.kind === "replace")) {
+      findings.push({
+        check: "protected",
+        level: "error",
+        urn: c.urn,
+        message: `${c.name} is protected and would be ${c.kind === "delete" ? "deleted" : `replaced (${c.replaceReasons.join(", ")})`}: \`pulumi up\` stops there`,
+      });
+    }
+    if (
+      c.kind === "replace" &&
+      c.type === "kubernetes:apps/v1:StatefulSet" &&
+      c.replaceReasons.some((r) => r.startsWith("spec.volumeClaimTemplates"))
+    ) {
+      // The StatefulSet controller keeps claims when their set goes (retention Retain, the
+      // default) and the new set adopts them by name: no claim is resized or recreated.
+      findings.push({
+        check: "claims-kept",
+        level: "warning",
+        urn: c.urn,
+        message: `${c.name} is replaced for ${c.replaceReasons.join(", ")}, but its existing volume claims are kept and adopted by the new StatefulSet: they keep their size and class (resize each claim, or delete it to start empty); its pods are down between the delete and the create`,
+      });
+    }
+    if (c.kind === "replace" && !c.deleteFirst) {
+      const old = before.get(identity(c.urn))!;
+      const next = headByUrn.get(c.urn)!;
+      const shared = next.owns.filter((n) => !n.includes("?") && old.owns.includes(n));
+      for (const name of shared) {
+        findings.push({
+          check: "replacement-keeps-name",
+          level: "error",
+          urn: c.urn,
+          message: `replaced create-first, but the new ${c.name} owns the same ${name}: it is written, then the old resource's delete removes it (delete it first: \`deleteBeforeReplace\`, or give the new one another name)`,
+        });
+      }
+    }
+  }
+  // Creates (and create-first replacements) run before deletes: a name the deleted resource
+  // still owns is taken when the new one is created.
+  const deletedNames = new Map<string, string>();
+  for (const c of changes.filter((c) => c.kind === "delete")) {
+    for (const n of baseByUrn.get(c.urn)!.owns) if (!n.includes("?")) deletedNames.set(n, c.name);
+  }
+  for (const c of changes.filter((c) => c.kind === "create")) {
+    for (const n of headByUrn.get(c.urn)!.owns) {
+      const owner = deletedNames.get(n);
+      if (owner === undefined) continue;
+      findings.push({
+        check: "create-before-delete",
+        level: "error",
+        urn: c.urn,
+        message: `${c.name} is created while ${owner} still owns ${n}; the delete comes after the create and removes it (alias the new resource to the old one, or delete first in a separate update)`,
+      });
+    }
+  }
+  // A delete removes the file or record by its name, under whoever else owns it now.
+  const headOwners = new Map<string, string>();
+  for (const r of head.resources) for (const n of r.owns) headOwners.set(n, r.name);
+  for (const c of changes.filter((c) => c.kind === "delete")) {
+    for (const n of baseByUrn.get(c.urn)!.owns) {
+      const owner = headOwners.get(n);
+      if (owner === undefined || n.includes("?")) continue;
+      findings.push({
+        check: "delete-removes-shared",
+        level: "error",
+        urn: c.urn,
+        message: `deleting ${c.name} removes ${n}, which ${owner} owns (remove it from the state instead: \`pulumi state delete\`)`,
+      });
+    }
+  }
+  findings.push(...versionFindings(base, head), ...quorumFindings(base, head));
+  return { stack: head.stack, changes, counts, findings };
+}
+
+const minorOf = (v: unknown): [number, number] | undefined => {
+  const m = typeof v === "string" ? /^v?(\d+)\.(\d+)\./.exec(v) : null;
+  return m === null ? undefined : [Number(m[1]), Number(m[2])];
+};
+const stackUrn = (p: Plan) =>
+  p.resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn ?? `urn:pulumi:${p.stack}`;
+
+/**
+ * Version moves a running cluster cannot make in one step: a Talos downgrade, a Kubernetes minor
+ * skipped (`talosctl upgrade-k8s` moves one minor at a time: cmd/talosctl/cmd/talos/upgrade-k8s.go
+ * and pkg/cluster/kubernetes in siderolabs/talos v1.13.9) or a Kubernetes downgrade. A Talos
+ * minor skipped is checked against the version table (`components/catalog/talos.ts`).
+ */
+export function versionFindings(base: Plan, head: Plan): Finding[] {
+  const out: Finding[] = [];
+  const urn = stackUrn(head);
+  const k8s = [
+    minorOf(base.outputs["kubernetesVersion"]),
+    minorOf(head.outputs["kubernetesVersion"]),
+  ];
+  if (k8s[0] !== undefined && k8s[1] !== undefined && k8s[0][0] === k8s[1][0]) {
+    const step = k8s[1][1] - k8s[0][1];
+    if (step > 1 || step < 0) {
+      out.push({
+        check: "kubernetes-upgrade-path",
+        level: "error",
+        urn,
+        message: `kubernetesVersion ${String(base.outputs["kubernetesVersion"])} → ${String(head.outputs["kubernetesVersion"])}: ${step < 0 ? "Kubernetes cannot be downgraded" : "upgrade one minor at a time (one change per minor)"}`,
+      });
+    }
+  }
+  const from = base.outputs["talosVersion"];
+  const to = head.outputs["talosVersion"];
+  if (typeof from === "string" && typeof to === "string" && from !== to) {
+    const problem = talosUpgradeProblem(from, to);
+    if (problem !== undefined) {
+      out.push({ check: "talos-upgrade-path", level: "error", urn, message: problem });
+    }
+  }
+  return out;
+}
+
+/**
+ * Control planes removed below the quorum of the etcd cluster they leave: with n members, etcd
+ * needs floor(n/2)+1 to agree, and each member leaves one after the other.
+ */
+export function quorumFindings(base: Plan, head: Plan): Finding[] {
+  const count = (p: Plan) =>
+    Array.isArray(p.outputs["controlPlaneNodes"]) ? p.outputs["controlPlaneNodes"].length : 0;
+  const before = count(base);
+  const after = count(head);
+  if (before === 0 || after >= before) return [];
+  const quorum = Math.floor(before / 2) + 1;
+  if (after >= quorum) return [];
+  return [
+    {
+      check: "etcd-quorum",
+      level: "error",
+      urn: stackUrn(head),
+      message: `${before - after} of ${before} control planes removed: etcd keeps quorum only with ${quorum} of ${before}; remove one per change`,
+    },
+  ];
 }

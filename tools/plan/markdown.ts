@@ -34,8 +34,21 @@ const KIND_WORD: Readonly<Record<ChangeKind, string>> = {
 export function verdict(diff: PlanDiff, mandatoryViolations: number): string {
   const { create, update, replace, delete: del } = diff.counts;
   const total = create + update + replace + del;
-  if (mandatoryViolations > 0) {
-    return `**Blocked**: ${mandatoryViolations} mandatory policy violation${mandatoryViolations === 1 ? "" : "s"}.`;
+  const errors = (diff.findings ?? []).filter((f) => f.level === "error").length;
+  if (mandatoryViolations > 0 || errors > 0) {
+    const parts = [
+      ...(mandatoryViolations > 0
+        ? [
+            `${mandatoryViolations} mandatory policy violation${mandatoryViolations === 1 ? "" : "s"}`,
+          ]
+        : []),
+      ...(errors > 0
+        ? [
+            `${errors} lifecycle error${errors === 1 ? "" : "s"} (\`pulumi up\` would fail or lose data)`,
+          ]
+        : []),
+    ];
+    return `**Blocked**: ${parts.join(", ")}.`;
   }
   if (total === 0) return "**No changes.**";
   const protectedHits = diff.changes.filter(
@@ -59,7 +72,12 @@ function dangerLines(changes: readonly ResourceChange[]): string[] {
       const what = `${code(c.type)} ${code(c.name)}`;
       const prot = c.protect ? " **(protected)**" : "";
       if (c.kind === "replace") {
-        return `- **replace** ${what}${prot}, forced by ${c.replaceReasons.map(code).join(", ")}`;
+        const order = c.deleteFirst ? " (deleted first)" : "";
+        const cause =
+          c.cascadeFrom !== undefined
+            ? `, because ${code(c.cascadeFrom.split("::").pop() ?? c.cascadeFrom)} is replaced first`
+            : "";
+        return `- **replace** ${what}${prot}${order}, forced by ${c.replaceReasons.map(code).join(", ")}${cause}`;
       }
       return `- **${KIND_WORD[c.kind]}** ${what}${prot}`;
     });
@@ -84,6 +102,9 @@ function changeDetail(c: ResourceChange): string[] {
   return [
     head,
     ...c.properties.map((p) => {
+      if (p.secret === true) return `  - ${code(p.path)}: changed, secret`;
+      if (p.from !== undefined)
+        return `  - ${code(p.path)}: new value from replaced ${code(p.from)}`;
       const [before, after] =
         typeof p.before === "string" && typeof p.after === "string"
           ? changeExcerpt(p.before, p.after)
@@ -123,6 +144,16 @@ export function renderMarkdown(diff: PlanDiff, head: Plan, opts: MarkdownOptions
     `| ${create} | ${update} | ${replace} | ${del} |`,
     "",
   ];
+  const findings = diff.findings ?? [];
+  if (findings.length > 0) {
+    top.push("#### Lifecycle", "");
+    for (const f of findings) {
+      top.push(
+        `- **${f.level}** ${code(f.check)} on ${code(f.urn.split("::").pop() ?? f.urn)}: ${f.message}`,
+      );
+    }
+    top.push("");
+  }
   const danger = dangerLines(diff.changes);
   if (danger.length > 0) {
     top.push("#### Danger", "", ...danger.slice(0, MAX_DANGER_LINES));

@@ -12,6 +12,11 @@ export interface Registration {
   /** Provider reference `urn::id`, empty for the default provider. */
   readonly provider: string;
   readonly dependsOn: readonly string[];
+  /**
+   * Input properties that take another resource's outputs, with the URNs they come from: what the
+   * engine reads to find dependents a delete-before-replace replaces as well.
+   */
+  readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
   readonly protect: boolean;
   readonly deleteBeforeReplace: boolean;
   readonly ignoreChanges: readonly string[];
@@ -69,6 +74,16 @@ function aliasOf(alias: any): Record<string, string | boolean> {
   return out;
 }
 
+/** The non-empty property dependencies of a request, properties and URNs sorted. */
+function propertyDependenciesOf(req: any): Record<string, string[]> {
+  const entries: [string, string[]][] = [];
+  req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+    const urns = [...new Set<string>(deps.getUrnsList())].sort();
+    if (urns.length > 0) entries.push([key, urns]);
+  });
+  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 /** The registration a `RegisterResourceRequest` asks for, with the URN it was given. */
 export function registrationOf(
   req: any,
@@ -83,6 +98,7 @@ export function registrationOf(
     parent: req.getParent(),
     provider: req.getProvider(),
     dependsOn: [...req.getDependenciesList()],
+    propertyDependencies: propertyDependenciesOf(req),
     protect: req.getProtect() === true,
     deleteBeforeReplace: req.getDeletebeforereplace() === true,
     ignoreChanges: [...req.getIgnorechangesList()],

@@ -6,7 +6,10 @@ import {
   specialSigKey,
   unknownValue,
 } from "@pulumi/pulumi/runtime/rpc";
+import { physicalNames, type LifecycleFacts } from "../../components/catalog/lifecycle";
+import { ownershipFindings, type Finding } from "./lifecycle";
 import type { Evaluation } from "./run";
+import { secretDigests, secretViews } from "./views";
 
 /** The placeholder every secret value is shown as unless secrets are asked for. */
 export const SECRET = "[secret]";
@@ -20,8 +23,22 @@ export interface PlanResource {
   readonly parent: string;
   readonly provider: string;
   readonly dependsOn: readonly string[];
+  /** Inputs that take other resources' outputs, and the URNs they come from. */
+  readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
   readonly protect: boolean;
+  /** Replaced by deleting the old one first (the resource option), not create-then-delete. */
+  readonly deleteBeforeReplace: boolean;
+  /** Input paths the program tells Pulumi to ignore after creation. */
+  readonly ignoreChanges: readonly string[];
+  /** Input paths whose change the program tells Pulumi to treat as a replacement. */
+  readonly replaceOnChanges: readonly string[];
+  /** The physical names this resource owns in a real system (see `physicalNames`). */
+  readonly owns: readonly string[];
   readonly inputs: Record<string, unknown>;
+  /** A keyed digest of each secret input, by path: secret changes show without their values. */
+  readonly secretDigests?: Readonly<Record<string, string>>;
+  /** Redacted views of secret machine configs, by input path (`views.ts`). */
+  readonly views?: Readonly<Record<string, Record<string, unknown>>>;
 }
 
 export type PolicyLevel = "mandatory" | "advisory" | "remediate" | "disabled";
@@ -36,9 +53,13 @@ export interface PolicyResult {
 export interface Plan {
   readonly project: string;
   readonly stack: string;
+  /** What the lifecycle analysis needs to know of the stack beyond its resources. */
+  readonly facts: LifecycleFacts;
   readonly resources: readonly PlanResource[];
   readonly outputs: Record<string, unknown>;
   readonly policies: readonly PolicyResult[];
+  /** What the lifecycle analysis found in this plan alone (two owners of one name, ...). */
+  readonly findings: readonly Finding[];
   /** The pack the plan ran, with every policy's level for this environment. */
   readonly policyPack: {
     readonly name: string;
@@ -50,6 +71,7 @@ export interface Plan {
     readonly protected: number;
     readonly byType: Record<string, number>;
     readonly policies: { readonly mandatory: number; readonly advisory: number };
+    readonly findings: { readonly errors: number; readonly warnings: number };
   };
 }
 
@@ -82,6 +104,9 @@ export function displayValue(value: unknown, showSecrets: boolean): unknown {
   return out;
 }
 
+const nonEmpty = <K extends string, V extends object>(key: K, value: V): Partial<Record<K, V>> =>
+  Object.keys(value).length > 0 ? ({ [key]: value } as Record<K, V>) : {};
+
 /** `urn::id` provider references become the provider's URN. */
 function providerUrn(ref: string): string {
   const at = ref.lastIndexOf("::");
@@ -96,18 +121,37 @@ export function buildPlan(
     policyPack?: Plan["policyPack"];
   },
 ): Plan {
+  const facts = ev.facts;
   const resources: PlanResource[] = ev.registrations
-    .map((r) => ({
-      urn: r.urn,
-      type: r.type,
-      name: r.name,
-      parent: r.parent,
-      provider: providerUrn(r.provider),
-      dependsOn: [...new Set(r.dependsOn)].sort(),
-      protect: r.protect,
-      inputs: displayValue(r.inputs, opts.showSecrets) as Record<string, unknown>,
-    }))
+    .map((r) => {
+      const inputs = displayValue(r.inputs, opts.showSecrets) as Record<string, unknown>;
+      // Names are taken from what the plan shows: a secret or unknown part stays unknown.
+      const shown = opts.showSecrets
+        ? (displayValue(r.inputs, false) as Record<string, unknown>)
+        : inputs;
+      return {
+        urn: r.urn,
+        type: r.type,
+        name: r.name,
+        parent: r.parent,
+        provider: providerUrn(r.provider),
+        dependsOn: [...new Set(r.dependsOn)].sort(),
+        propertyDependencies: r.propertyDependencies,
+        protect: r.protect,
+        deleteBeforeReplace: r.deleteBeforeReplace,
+        ignoreChanges: [...r.ignoreChanges].sort(),
+        replaceOnChanges: [...r.replaceOnChanges].sort(),
+        owns: physicalNames(r.type, shown, facts),
+        inputs,
+        ...nonEmpty(
+          "secretDigests",
+          secretDigests(r.urn.replace(/^urn:pulumi:[^:]+::/, ""), r.inputs),
+        ),
+        ...nonEmpty("views", secretViews(r.inputs)),
+      };
+    })
     .sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+  const findings = ownershipFindings(resources);
   const byType: Record<string, number> = {};
   for (const r of resources) byType[r.type] = (byType[r.type] ?? 0) + 1;
   const policies = [...(opts.policies ?? [])].sort(
@@ -116,9 +160,11 @@ export function buildPlan(
   return {
     project: ev.project,
     stack: ev.stack,
+    facts,
     resources,
     outputs: displayValue(ev.outputs, opts.showSecrets) as Record<string, unknown>,
     policies,
+    findings,
     policyPack: opts.policyPack ?? { name: "", policies: [] },
     summary: {
       resources: resources.length,
@@ -128,6 +174,10 @@ export function buildPlan(
       policies: {
         mandatory: policies.filter((p) => p.level === "mandatory").length,
         advisory: policies.filter((p) => p.level === "advisory").length,
+      },
+      findings: {
+        errors: findings.filter((f) => f.level === "error").length,
+        warnings: findings.filter((f) => f.level === "warning").length,
       },
     },
   };
@@ -207,5 +257,9 @@ export function renderText(plan: Plan): string {
     "",
     `Policies: ${mandatory} mandatory and ${advisory} advisory violation${mandatory + advisory === 1 ? "" : "s"}`,
   );
+  if (plan.findings.length > 0) {
+    lines.push("", "Lifecycle:");
+    for (const f of plan.findings) lines.push(`  ${f.level} ${f.check} ${f.urn}: ${f.message}`);
+  }
   return `${lines.join("\n")}\n`;
 }

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { getStore, waitForRPCs, withoutLeakDetection } from "./internals";
 import * as YAML from "yaml";
+import { lifecycleFacts, type LifecycleFacts } from "../../components/catalog/lifecycle";
 import { RecordingMonitor, type Registration } from "./monitor";
 import { call, hasComputedOutputs, newResource } from "./placeholders";
 
@@ -24,6 +25,8 @@ export interface Evaluation {
   readonly registrations: readonly Registration[];
   /** Serialized stack outputs (secrets still marked). */
   readonly outputs: Record<string, unknown>;
+  /** What the lifecycle analysis needs of the stack's config. */
+  readonly facts: LifecycleFacts;
 }
 
 export interface EvaluateOptions {
@@ -238,5 +241,6 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
     stack: opts.stack,
     registrations: monitor.registrations,
     outputs: (stackUrn !== undefined ? monitor.outputs.get(stackUrn) : undefined) ?? {},
+    facts: lifecycleFacts(config),
   };
 }

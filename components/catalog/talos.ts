@@ -1,0 +1,119 @@
+/**
+ * Talos releases and the Kubernetes versions each supports, read from siderolabs/talos:
+ * pkg/machinery/compatibility/talosNNN/talosNNN.go (the range a Talos minor accepts: minimum
+ * inclusive, maximum exclusive; `KubernetesVersion.SupportedWith` enforces it in machine-config
+ * validation and in `talosctl upgrade-k8s`), `MinimumHostUpgradeVersion` (the oldest running
+ * release the installer of that minor upgrades from, cmd/installer/pkg/install/preflight.go) and
+ * pkg/machinery/constants/constants.go `DefaultKubernetesVersion` at each minor's newest tag.
+ */
+
+export interface TalosMinor {
+  /** `1.13`. */
+  readonly minor: string;
+  /** The oldest and newest Kubernetes minor it runs, e.g. `1.31` and `1.36`. */
+  readonly kubernetes: { readonly min: string; readonly max: string };
+  /**
+   * The Kubernetes release it ships as the default (`talosctl upgrade-k8s` without `--to`).
+   * @default - not recorded (minors the project no longer deploys)
+   */
+  readonly defaultKubernetes?: string;
+  /** The oldest Talos minor whose nodes its installer upgrades. */
+  readonly upgradesFrom: string;
+  /** Where the row was read. */
+  readonly source: string;
+}
+
+/** Every Talos minor the project knows, oldest first. */
+export const TALOS_MINORS: readonly TalosMinor[] = [
+  {
+    minor: "1.10",
+    kubernetes: { min: "1.28", max: "1.33" },
+    upgradesFrom: "1.8",
+    source: "siderolabs/talos v1.13.9 pkg/machinery/compatibility/talos110/talos110.go",
+  },
+  {
+    minor: "1.11",
+    kubernetes: { min: "1.29", max: "1.34" },
+    upgradesFrom: "1.9",
+    source: "siderolabs/talos v1.13.9 pkg/machinery/compatibility/talos111/talos111.go",
+  },
+  {
+    minor: "1.12",
+    kubernetes: { min: "1.30", max: "1.35" },
+    upgradesFrom: "1.10",
+    source: "siderolabs/talos v1.13.9 pkg/machinery/compatibility/talos112/talos112.go",
+  },
+  {
+    minor: "1.13",
+    kubernetes: { min: "1.31", max: "1.36" },
+    defaultKubernetes: "1.36.3",
+    upgradesFrom: "1.11",
+    source:
+      "siderolabs/talos v1.13.9 pkg/machinery/compatibility/talos113/talos113.go, constants.go",
+  },
+  {
+    minor: "1.14",
+    kubernetes: { min: "1.32", max: "1.37" },
+    defaultKubernetes: "1.37.0-rc.0",
+    upgradesFrom: "1.12",
+    source:
+      "siderolabs/talos v1.14.0-rc.1 pkg/machinery/compatibility/talos114/talos114.go, constants.go",
+  },
+];
+
+const parse = (v: string): [number, number, number] | undefined => {
+  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(v);
+  return m === null ? undefined : [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+};
+const minorKey = (v: string) => {
+  const p = parse(v);
+  return p === undefined ? undefined : `${p[0]}.${p[1]}`;
+};
+const cmpMinor = (a: string, b: string) => {
+  const [x, y] = [parse(a)!, parse(b)!];
+  return x[0] - y[0] || x[1] - y[1];
+};
+
+/** The table row of a Talos release (`v1.13.9`), if the project knows its minor. */
+export function talosMinor(version: string): TalosMinor | undefined {
+  const key = minorKey(version);
+  return TALOS_MINORS.find((m) => m.minor === key);
+}
+
+/** Why a Kubernetes version cannot run on a Talos release, or undefined when it can. */
+export function kubernetesSupportProblem(
+  talosVersion: string,
+  kubernetesVersion: string,
+): string | undefined {
+  const row = talosMinor(talosVersion);
+  if (row === undefined || parse(kubernetesVersion) === undefined) return undefined;
+  const k = minorKey(kubernetesVersion)!;
+  if (cmpMinor(k, row.kubernetes.min) < 0 || cmpMinor(k, row.kubernetes.max) > 0) {
+    return `Talos ${row.minor} runs Kubernetes ${row.kubernetes.min} to ${row.kubernetes.max}${row.defaultKubernetes !== undefined ? ` (its default is v${row.defaultKubernetes})` : ""}; got ${kubernetesVersion}`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a running cluster cannot move from one Talos release to another in one change, or
+ * undefined. Stricter than the installer (which takes 1.12 to 1.14 in one step): one minor at a
+ * time, so that each minor's own migrations run on the way.
+ */
+export function talosUpgradeProblem(from: string, to: string): string | undefined {
+  const [a, b] = [parse(from), parse(to)];
+  if (a === undefined || b === undefined) return undefined;
+  if (a[0] !== b[0]) return `Talos ${from} → ${to}: a major version change is not supported`;
+  const step = b[1] - a[1];
+  if (step < 0) {
+    return `Talos ${from} → ${to}: a downgrade of the minor version is not a supported day-2 change`;
+  }
+  if (step > 1) {
+    const next = `v${a[0]}.${a[1] + 1}`;
+    return `Talos ${from} → ${to} skips a minor: upgrade to the newest ${next}.x first, then to ${to}`;
+  }
+  const row = talosMinor(to);
+  if (step === 1 && row !== undefined && cmpMinor(`${a[0]}.${a[1]}`, row.upgradesFrom) < 0) {
+    return `Talos ${to}'s installer upgrades nodes from ${row.upgradesFrom} on; got ${from}`;
+  }
+  return undefined;
+}
