@@ -221,7 +221,7 @@ export const LIFECYCLE: Readonly<Record<string, TypeLifecycle>> = {
     replaceOn: ["name", "account"],
     replacement: Replacement.createBeforeDelete,
     owns: (i) => [`cloudflare-zone:${part(i["name"])}`],
-    source: "cloudflare/terraform-provider-cloudflare internal/services/zone/schema.go",
+    source: "cloudflare/terraform-provider-cloudflare v5.22.0 internal/services/zone/schema.go",
   },
   "cloudflare:index/dnsRecord:DnsRecord": {
     replaceOn: ["zoneId", "type"],
@@ -234,7 +234,8 @@ export const LIFECYCLE: Readonly<Record<string, TypeLifecycle>> = {
         : [
             `cloudflare-dns:${part(i["zoneId"])}/${part(i["name"])}/${part(i["type"])}/${JSON.stringify(i["content"] ?? i["data"] ?? null)}`,
           ],
-    source: "cloudflare/terraform-provider-cloudflare internal/services/dns_record/schema.go",
+    source:
+      "cloudflare/terraform-provider-cloudflare v5.22.0 internal/services/dns_record/schema.go",
   },
   "cloudflare:index/ruleset:Ruleset": {
     replaceOn: ["zoneId", "accountId", "kind", "name", "phase"],
@@ -242,14 +243,14 @@ export const LIFECYCLE: Readonly<Record<string, TypeLifecycle>> = {
     // One entry-point ruleset per zone and phase.
     owns: (i) =>
       i["kind"] === "zone" ? [`cloudflare-ruleset:${part(i["zoneId"])}/${part(i["phase"])}`] : [],
-    source: "cloudflare/terraform-provider-cloudflare internal/services/ruleset/schema.go",
+    source: "cloudflare/terraform-provider-cloudflare v5.22.0 internal/services/ruleset/schema.go",
   },
   "cloudflare:index/list:List": {
     replaceOn: ["accountId", "kind", "name"],
     replacement: Replacement.createBeforeDelete,
     // List names are unique per account.
     owns: (i) => [`cloudflare-list:${part(i["accountId"])}/${part(i["name"])}`],
-    source: "cloudflare/terraform-provider-cloudflare internal/services/list/schema.go",
+    source: "cloudflare/terraform-provider-cloudflare v5.22.0 internal/services/list/schema.go",
   },
   "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared": {
     // `config_src` replaces only when set in the program (a plan modifier on the configured value).
@@ -257,13 +258,13 @@ export const LIFECYCLE: Readonly<Record<string, TypeLifecycle>> = {
     replacement: Replacement.createBeforeDelete,
     owns: (i) => [`cloudflare-tunnel:${part(i["accountId"])}/${part(i["name"])}`],
     source:
-      "cloudflare/terraform-provider-cloudflare internal/services/zero_trust_tunnel_cloudflared/schema.go",
+      "cloudflare/terraform-provider-cloudflare v5.22.0 internal/services/zero_trust_tunnel_cloudflared/schema.go",
   },
   "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig": {
     replaceOn: ["accountId", "tunnelId"],
     replacement: Replacement.createBeforeDelete,
     source:
-      "cloudflare/terraform-provider-cloudflare internal/services/zero_trust_tunnel_cloudflared_config/schema.go",
+      "cloudflare/terraform-provider-cloudflare v5.22.0 internal/services/zero_trust_tunnel_cloudflared_config/schema.go",
   },
   // @pulumi/command 1.2.1 (local/command.d.ts, `triggers` and `update`): a change of
   // `triggers` runs `update` when there is one and replaces (runs `create` again) otherwise; any
@@ -274,47 +275,56 @@ export const LIFECYCLE: Readonly<Record<string, TypeLifecycle>> = {
     replacement: Replacement.createBeforeDelete,
     source: "pulumi/pulumi-command v1.2.1 sdk/nodejs/local/command.ts",
   },
-  // @pulumi/docker-build 0.0.22: an image build is replaced on no input; a push writes its tags.
+  // @pulumi/docker-build 0.0.22 (image.d.ts, "Tag deletion and refreshes"): a changed build is an
+  // update that pushes again; deleting an image deletes the tags it pushed, so a tag is a name
+  // it owns.
   "docker-build:index:Image": {
     replaceOn: [],
     replacement: Replacement.createBeforeDelete,
-    source: "pulumi/pulumi-docker-build v0.0.22 provider/internal/image.go",
+    owns: (i) =>
+      i["push"] === true && Array.isArray(i["tags"])
+        ? i["tags"].map((t) => `image-tag:${part(t)}`)
+        : [],
+    source: "pulumi/pulumi-docker-build v0.0.22 sdk/nodejs/image.ts",
   },
-  // hashicorp/terraform-provider-random and -tls: every argument is ForceNew.
+  // hashicorp/terraform-provider-random v3.9 and -tls v4.3 (bridged by @pulumi/random 4.21 and
+  // @pulumi/tls 5.x): every argument forces a new resource (tls's `early_renewal_hours` aside).
   "random:index/randomBytes:RandomBytes": {
     replaceOn: "any",
     replacement: Replacement.createBeforeDelete,
-    source: "hashicorp/terraform-provider-random internal/provider/resource_bytes.go",
+    source: "hashicorp/terraform-provider-random v3.9.0 internal/provider/resource_bytes.go",
   },
   "random:index/randomString:RandomString": {
     replaceOn: "any",
     replacement: Replacement.createBeforeDelete,
-    source: "hashicorp/terraform-provider-random internal/provider/resource_string.go",
+    source: "hashicorp/terraform-provider-random v3.9.0 internal/provider/resource_string.go",
   },
   "random:index/randomPassword:RandomPassword": {
     replaceOn: "any",
     replacement: Replacement.createBeforeDelete,
-    source: "hashicorp/terraform-provider-random internal/provider/resource_password.go",
+    source: "hashicorp/terraform-provider-random v3.9.0 internal/provider/resource_password.go",
   },
   "tls:index/privateKey:PrivateKey": {
     replaceOn: "any",
     replacement: Replacement.createBeforeDelete,
-    source: "hashicorp/terraform-provider-tls internal/provider/resource_private_key.go",
+    source: "hashicorp/terraform-provider-tls v4.3.0 internal/provider/resource_private_key.go",
   },
   "tls:index/selfSignedCert:SelfSignedCert": {
     replaceOn: "any",
     replacement: Replacement.createBeforeDelete,
-    source: "hashicorp/terraform-provider-tls internal/provider/resource_self_signed_cert.go",
+    source:
+      "hashicorp/terraform-provider-tls v4.3.0 internal/provider/resource_self_signed_cert.go",
   },
   "tls:index/certRequest:CertRequest": {
     replaceOn: "any",
     replacement: Replacement.createBeforeDelete,
-    source: "hashicorp/terraform-provider-tls internal/provider/resource_cert_request.go",
+    source: "hashicorp/terraform-provider-tls v4.3.0 internal/provider/resource_cert_request.go",
   },
   "tls:index/locallySignedCert:LocallySignedCert": {
     replaceOn: "any",
     replacement: Replacement.createBeforeDelete,
-    source: "hashicorp/terraform-provider-tls internal/provider/resource_locally_signed_cert.go",
+    source:
+      "hashicorp/terraform-provider-tls v4.3.0 internal/provider/resource_locally_signed_cert.go",
   },
   // helm_release.go `Diff`: only the release name and namespace replace (a chart or values
   // change is a `helm upgrade`), and never delete first.

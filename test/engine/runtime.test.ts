@@ -54,6 +54,8 @@ const identity = (r: Registration) => ({
   parent: r.parent,
   provider: r.provider.slice(0, r.provider.lastIndexOf("::")),
   dependsOn: [...new Set(r.dependsOn)].sort(),
+  // Which inputs take which resources' outputs: what the lifecycle analysis cascades along.
+  propertyDependencies: r.propertyDependencies,
   protect: r.protect,
   deleteBeforeReplace: r.deleteBeforeReplace,
   ignoreChanges: r.ignoreChanges,

@@ -1,6 +1,7 @@
 import * as YAML from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { diffPlans, type PlanDiff } from "../../tools/plan/diff";
+import { renderMarkdown } from "../../tools/plan/markdown";
 import type { Plan } from "../../tools/plan/render";
 import { runPlanCli } from "../helpers/cli";
 import { planEditedStack } from "../helpers/stacks";
@@ -201,8 +202,16 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
   });
 
   it("pool label change: only that pool's nodes get a new config, no reboot step", async () => {
-    const diff = await scenario((doc) =>
+    const head = await planOf("prod", (doc) =>
       doc.setIn([...C, "workerPools", 1, "labels", "homebrew-dev.io/accelerator"], "rtx-5090"),
+    );
+    const diff = diffPlans(base, head);
+    // The comment says which node and which field, and that the secret changed, not its value.
+    const md = renderMarkdown(diff, head);
+    expect(md).toContain("- **update** `command:local:Command` `hbd-prod-apply-prod-gpu-1`");
+    expect(md).toContain("  - `environment.HOMEBREW_MACHINE_CONFIG`: changed, secret");
+    expect(md).toContain(
+      "  - `environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.machine.nodeLabels.homebrew-dev.io/accelerator`: `rtx-4090` → `rtx-5090`",
     );
     expect(steps(diff)).toEqual(configsRewritten(["prod-gpu-1"]).sort());
     const apply = diff.changes.find((c) => c.kind === "update")!;

@@ -13,7 +13,8 @@ import * as YAML from "yaml";
  * from a plan file by anyone holding it. CI sets the key from a repository secret.
  */
 function digestKey(): string {
-  return process.env["HOMEBREW_PLAN_DIGEST_KEY"] ?? "homebrew-dev plan digest";
+  const key = process.env["HOMEBREW_PLAN_DIGEST_KEY"];
+  return key !== undefined && key !== "" ? key : "homebrew-dev plan digest";
 }
 
 /** A short keyed digest of a value, bound to where it sits (resource identity and path). */

@@ -1,0 +1,306 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  LIFECYCLE,
+  isLogical,
+  lifecycleFacts,
+  physicalNames,
+} from "../../components/catalog/lifecycle";
+import { diffPlans, normalizePlan } from "../../tools/plan/diff";
+import { cascade, matches, ownershipFindings, replaceReasons } from "../../tools/plan/lifecycle";
+import type { PlanResource } from "../../tools/plan/render";
+import {
+  SHIPPED_STACKS,
+  planOf as stackPlan,
+  planOfResources,
+  planResource,
+} from "../helpers/plans";
+
+const urn = (type: string, name: string) => `urn:pulumi:prod::homebrew-dev::${type}::${name}`;
+const FILE = "proxmoxve:download/file:File";
+const SNIPPET = "proxmoxve:index/fileLegacy:FileLegacy";
+const VM = "proxmoxve:index/vmLegacy:VmLegacy";
+const shared = { sharedDatastores: ["cephfs"] };
+
+/** A resource as the plan builds it: its physical names computed from its inputs. */
+function resource(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  opts: Partial<PlanResource> = {},
+  facts = shared,
+): PlanResource {
+  return planResource({
+    urn: urn(type, name),
+    type,
+    name,
+    inputs,
+    owns: physicalNames(type, inputs, facts),
+    ...opts,
+  });
+}
+const image = (name: string, node: string, file = "talos-a.img") =>
+  resource(FILE, name, {
+    nodeName: node,
+    datastoreId: "cephfs",
+    contentType: "iso",
+    fileName: file,
+    url: `https://f/${file}`,
+  });
+
+describe("the lifecycle catalog", () => {
+  it("has an entry for every resource type the shipped stacks register", async () => {
+    for (const stack of SHIPPED_STACKS) {
+      const plan = await stackPlan(stack);
+      const missing = [...new Set(plan.resources.map((r) => r.type))].filter(
+        (t) => !isLogical(t) && LIFECYCLE[t] === undefined,
+      );
+      expect(missing, stack).toEqual([]);
+    }
+  });
+
+  it("names every entry's upstream source", () => {
+    for (const [type, entry] of Object.entries(LIFECYCLE)) {
+      expect(entry.source, type).toMatch(/^[\w-]+\/[\w.-]+ v?\d/);
+    }
+  });
+
+  it("a file on a shared datastore has one name whichever host wrote it; a local one per host", () => {
+    const a = physicalNames(FILE, image("a", "pve-1").inputs, shared);
+    const b = physicalNames(FILE, image("b", "pve-2").inputs, shared);
+    expect(a).toEqual(["proxmox-file:*/cephfs:iso/talos-a.img"]);
+    expect(b).toEqual(a);
+    expect(physicalNames(FILE, image("b", "pve-2").inputs, { sharedDatastores: [] })).toEqual([
+      "proxmox-file:pve-2/cephfs:iso/talos-a.img",
+    ]);
+  });
+
+  it("reads the shared datastores from the stack's config, and nothing from a broken one", () => {
+    expect(
+      lifecycleFacts({ "homebrew-dev:proxmox": '{"sharedDatastores":["nfs","cephfs","nfs"]}' }),
+    ).toEqual({
+      sharedDatastores: ["cephfs", "nfs"],
+    });
+    expect(lifecycleFacts({ "homebrew-dev:proxmox": "{not json" })).toEqual({
+      sharedDatastores: [],
+    });
+  });
+
+  it("a DNS name may hold several records of a type, a CNAME nothing else", () => {
+    const rec = (type: string, content: string) =>
+      physicalNames(
+        "cloudflare:index/dnsRecord:DnsRecord",
+        { zoneId: "z", name: "a.example", type, content },
+        shared,
+      );
+    expect(rec("CAA", "0 issue a")).not.toEqual(rec("CAA", "0 issue b"));
+    expect(rec("CNAME", "x.example")).toEqual(["cloudflare-dns:z/a.example"]);
+  });
+});
+
+describe("replace rules", () => {
+  it("follow the provider per type, the program's replaceOnChanges and the inputs", () => {
+    expect(replaceReasons(FILE, ["overwrite", "url"])).toEqual(["url"]);
+    // A VM migrates when `migrate` is set, and is replaced otherwise.
+    expect(replaceReasons(VM, ["nodeName"], [], { migrate: true })).toEqual([]);
+    expect(replaceReasons(VM, ["nodeName"], [], { migrate: false })).toEqual(["nodeName"]);
+    expect(replaceReasons(VM, ["disks[0].fileId", "disks[0].size"])).toEqual(["disks[0].fileId"]);
+    // A command's triggers replace it only when it has no update command.
+    expect(replaceReasons("command:local:Command", ["triggers[0]"], [], {})).toEqual([
+      "triggers[0]",
+    ]);
+    expect(replaceReasons("command:local:Command", ["triggers[0]"], [], { update: "x" })).toEqual(
+      [],
+    );
+    expect(replaceReasons("kubernetes:core/v1:Secret", ["data.token"])).toEqual(["data.token"]);
+  });
+
+  it("match a pattern at or below its path, with [*] for any index (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.stringMatching(/^[a-z]{1,5}$/), { minLength: 1, maxLength: 4 }),
+        fc.nat({ max: 20 }),
+        fc.array(fc.stringMatching(/^[a-z]{1,5}$/), { maxLength: 3 }),
+        (head, index, tail) => {
+          const path = [`${head.join(".")}[${index}]`, ...tail].join(".");
+          expect(matches(path, `${head.join(".")}[*]`)).toBe(true);
+          expect(matches(path, head.join("."))).toBe(true);
+          expect(matches(path, `${head.join(".")}x`)).toBe(false);
+        },
+      ),
+    );
+  });
+});
+
+describe("lifecycle findings: one fixture per rule", () => {
+  it("one-owner-per-name: two downloads of one file on a shared datastore", () => {
+    const findings = ownershipFindings([image("a", "pve-1"), image("b", "pve-2")]);
+    expect(findings.map((f) => [f.check, f.urn])).toEqual([["one-owner-per-name", urn(FILE, "b")]]);
+    expect(ownershipFindings([image("a", "pve-1"), image("b", "pve-2", "talos-b.img")])).toEqual(
+      [],
+    );
+  });
+
+  it("replacement-keeps-name: a create-first replacement under the same file name", () => {
+    const snippet = (data: string, dbr: boolean) =>
+      resource(
+        SNIPPET,
+        "s",
+        {
+          nodeName: "pve-1",
+          datastoreId: "cephfs",
+          contentType: "snippets",
+          sourceRaw: { data, fileName: "n.yaml" },
+        },
+        { deleteBeforeReplace: dbr },
+      );
+    const bad = diffPlans(
+      planOfResources([snippet("a", false)]),
+      planOfResources([snippet("b", false)]),
+    );
+    expect(bad.findings.map((f) => f.check)).toEqual(["replacement-keeps-name"]);
+    const good = diffPlans(
+      planOfResources([snippet("a", true)]),
+      planOfResources([snippet("b", true)]),
+    );
+    expect(good.changes[0]).toMatchObject({ kind: "replace", deleteFirst: true });
+    expect(good.findings).toEqual([]);
+  });
+
+  it("create-before-delete and delete-removes-shared: a download renamed on a shared datastore", () => {
+    const diff = diffPlans(
+      planOfResources([image("old", "pve-1")]),
+      planOfResources([image("new", "pve-2")]),
+    );
+    expect(diff.findings.map((f) => [f.check, f.urn.split("::").pop()])).toEqual([
+      ["create-before-delete", "new"],
+      ["delete-removes-shared", "old"],
+    ]);
+  });
+
+  it("protected: a protected VM to replace or delete", () => {
+    const vm = (node: string) =>
+      resource(VM, "cp", { name: "cp", nodeName: node, migrate: false }, { protect: true });
+    const diff = diffPlans(planOfResources([vm("pve-1")]), planOfResources([vm("pve-2")]));
+    expect(diff.findings.map((f) => f.check)).toEqual(["protected"]);
+  });
+
+  it("immutable-field: a RuntimeClass handler the API refuses to change", () => {
+    const rc = (handler: string) =>
+      resource("kubernetes:node.k8s.io/v1:RuntimeClass", "rc", {
+        handler,
+        metadata: { name: "gvisor" },
+      });
+    const diff = diffPlans(planOfResources([rc("runsc")]), planOfResources([rc("kata")]));
+    expect(diff.changes[0]!.kind).toBe("update");
+    expect(diff.findings.map((f) => f.check)).toEqual(["immutable-field"]);
+  });
+
+  it("claims-kept: a StatefulSet replaced for its claim templates", () => {
+    const sts = (size: string) =>
+      resource("kubernetes:apps/v1:StatefulSet", "db", {
+        metadata: { name: "db", namespace: "data" },
+        spec: { volumeClaimTemplates: [{ spec: { resources: { requests: { storage: size } } } }] },
+      });
+    const diff = diffPlans(planOfResources([sts("10Gi")]), planOfResources([sts("20Gi")]));
+    expect(diff.changes[0]).toMatchObject({ kind: "replace", deleteFirst: true });
+    expect(diff.findings.map((f) => [f.check, f.level])).toEqual([["claims-kept", "warning"]]);
+  });
+
+  it("etcd-quorum, kubernetes-upgrade-path and talos-upgrade-path read the stack outputs", () => {
+    const out = (cps: number, talos: string, k8s: string) =>
+      planOfResources([], {
+        controlPlaneNodes: Array.from({ length: cps }, (_, i) => `cp-${i}`),
+        talosVersion: talos,
+        kubernetesVersion: k8s,
+      });
+    const checks = (a: ReturnType<typeof out>, b: ReturnType<typeof out>) =>
+      diffPlans(a, b).findings.map((f) => f.check);
+    expect(checks(out(5, "v1.13.9", "v1.35.2"), out(3, "v1.13.9", "v1.35.2"))).toEqual([]);
+    expect(checks(out(5, "v1.13.9", "v1.35.2"), out(1, "v1.13.9", "v1.35.2"))).toEqual([
+      "etcd-quorum",
+    ]);
+    expect(checks(out(3, "v1.13.9", "v1.34.0"), out(3, "v1.13.9", "v1.36.0"))).toEqual([
+      "kubernetes-upgrade-path",
+    ]);
+    expect(checks(out(3, "v1.12.4", "v1.35.2"), out(3, "v1.14.0", "v1.35.2"))).toEqual([
+      "talos-upgrade-path",
+    ]);
+    expect(checks(out(3, "v1.12.4", "v1.35.2"), out(3, "v1.13.9", "v1.35.2"))).toEqual([]);
+  });
+});
+
+describe("cascades", () => {
+  const dep = (
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+    from: string,
+    prop: string,
+    opts: Partial<PlanResource> = {},
+  ) => resource(type, name, inputs, { propertyDependencies: { [prop]: [from] }, ...opts });
+
+  it("a delete-first replacement takes along a dependent whose force-new input takes its outputs", () => {
+    const snippet = urn(SNIPPET, "s");
+    const vm = dep(
+      VM,
+      "vm",
+      { name: "vm", initialization: { userDataFileId: "[unknown]" } },
+      snippet,
+      "initialization",
+    );
+    const replaced = new Map([
+      [snippet, { urn: snippet, reasons: ["sourceRaw"], deleteFirst: true }],
+    ]);
+    expect(cascade(replaced, [vm])).toEqual([
+      { urn: vm.urn, reasons: ["initialization"], deleteFirst: true, cascadeFrom: snippet },
+    ]);
+    // ...unless the dependent ignores that input after creation.
+    expect(cascade(replaced, [{ ...vm, ignoreChanges: ["initialization"] }])).toEqual([]);
+    // ...and never through an input that updates in place.
+    expect(cascade(replaced, [dep(VM, "vm", { name: "vm" }, snippet, "tags")])).toEqual([]);
+  });
+
+  it("is transitive and ends (property: random dependency chains)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+        (n, forceNew) => {
+          const chain: PlanResource[] = Array.from({ length: n }, (_, i) =>
+            dep(
+              "random:index/randomBytes:RandomBytes",
+              `r${i + 1}`,
+              { length: 32 },
+              urn("random:index/randomBytes:RandomBytes", `r${i}`),
+              forceNew[i] ? "length" : "keepers",
+            ),
+          );
+          const root = urn("random:index/randomBytes:RandomBytes", "r0");
+          const out = cascade(
+            new Map([[root, { urn: root, reasons: ["length"], deleteFirst: false }]]),
+            chain,
+          );
+          // Every input of a random resource forces a new one: the whole chain goes.
+          expect(out.map((r) => r.urn).sort()).toEqual(chain.map((r) => r.urn).sort());
+        },
+      ),
+    );
+  });
+});
+
+describe("plans made before the lifecycle fields", () => {
+  it("compare as plans that own nothing and set no option", () => {
+    const old = {
+      resources: [{ urn: urn(FILE, "a"), type: FILE, name: "a", inputs: {} }],
+    } as never;
+    const plan = normalizePlan(old);
+    expect(plan.resources[0]).toMatchObject({
+      owns: [],
+      ignoreChanges: [],
+      deleteBeforeReplace: false,
+    });
+    expect(() => normalizePlan({ resources: [{}] } as never)).toThrow("a resource has no urn");
+    expect(() => normalizePlan(null as never)).toThrow("it has no resources list");
+  });
+});
