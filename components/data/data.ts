@@ -172,7 +172,8 @@ export class DataServices extends pulumi.ComponentResource {
         storageGiB: number;
         clients: readonly string[];
         uid: number;
-        env: (secret: k8s.core.v1.Secret) => k8s.types.input.core.v1.EnvVar[];
+        /** The container's environment, given the name of the credentials Secret. */
+        env: (secretName: string) => k8s.types.input.core.v1.EnvVar[];
         args?: string[];
         probe: k8s.types.input.core.v1.Probe;
         /** The image writes below its own directories at start-up. */
@@ -182,10 +183,13 @@ export class DataServices extends pulumi.ComponentResource {
       },
     ) => {
       const { labels, selector } = appLabels({ name: key, instance: key, component: "data" });
+      // Referenced by its name, not its name output: a rotated credential replaces the Secret
+      // delete-first, and the StatefulSet (which only waits for it) is not taken along.
+      const secretName = `${key}-credentials`;
       const secret = new k8s.core.v1.Secret(
         `${name}-${key}-credentials`,
         {
-          metadata: { name: `${key}-credentials`, namespace: ns, labels },
+          metadata: { name: secretName, namespace: ns, labels },
           type: "Opaque",
           stringData: pulumi.secret(spec.secretData),
         },
@@ -222,7 +226,7 @@ export class DataServices extends pulumi.ComponentResource {
                     name: key,
                     image: spec.image,
                     ...(spec.args ? { args: spec.args } : {}),
-                    env: spec.env(secret),
+                    env: spec.env(secretName),
                     ports: [{ name: key, containerPort: spec.port }],
                     readinessProbe: spec.probe,
                     livenessProbe: { ...spec.probe, periodSeconds: 20, failureThreshold: 6 },
@@ -253,7 +257,7 @@ export class DataServices extends pulumi.ComponentResource {
             ],
           },
         },
-        stateful,
+        { ...stateful, dependsOn: [secret] },
       );
       policy(key, clientPolicy(key, args.namespace, selector, spec.port, spec.clients));
     };
@@ -271,7 +275,7 @@ export class DataServices extends pulumi.ComponentResource {
         env: (s) => [
           {
             name: "VALKEY_PASSWORD",
-            valueFrom: { secretKeyRef: { name: s.metadata.name, key: "password" } },
+            valueFrom: { secretKeyRef: { name: s, key: "password" } },
           },
         ],
         args: [
@@ -302,11 +306,11 @@ export class DataServices extends pulumi.ComponentResource {
         env: (s) => [
           {
             name: "RABBITMQ_DEFAULT_USER",
-            valueFrom: { secretKeyRef: { name: s.metadata.name, key: "username" } },
+            valueFrom: { secretKeyRef: { name: s, key: "username" } },
           },
           {
             name: "RABBITMQ_DEFAULT_PASS",
-            valueFrom: { secretKeyRef: { name: s.metadata.name, key: "password" } },
+            valueFrom: { secretKeyRef: { name: s, key: "password" } },
           },
         ],
         probe: { tcpSocket: { port: "rabbitmq" }, periodSeconds: 10 },

@@ -40,10 +40,13 @@ export class TunnelIngress extends pulumi.ComponentResource {
       instance: name,
       component: "ingress",
     });
+    // Referenced by name (not its name output), so that a new token, which replaces the Secret
+    // delete-first, does not take the Deployment along; the Deployment waits for it.
+    const tokenName = "cloudflared-token";
     const token = new k8s.core.v1.Secret(
       `${name}-token`,
       {
-        metadata: { name: "cloudflared-token", namespace: args.namespace, labels },
+        metadata: { name: tokenName, namespace: args.namespace, labels },
         type: "Opaque",
         stringData: { token: pulumi.secret(args.token) },
       },
@@ -74,7 +77,7 @@ export class TunnelIngress extends pulumi.ComponentResource {
                   env: [
                     {
                       name: "TUNNEL_TOKEN",
-                      valueFrom: { secretKeyRef: { name: token.metadata.name, key: "token" } },
+                      valueFrom: { secretKeyRef: { name: tokenName, key: "token" } },
                     },
                   ],
                   ports: [{ name: "metrics", containerPort: CLOUDFLARED_METRICS_PORT }],
@@ -99,7 +102,7 @@ export class TunnelIngress extends pulumi.ComponentResource {
           },
         },
       },
-      parent,
+      { ...parent, dependsOn: [token] },
     );
     new k8s.policy.v1.PodDisruptionBudget(
       `${name}-cloudflared`,

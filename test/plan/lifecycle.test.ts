@@ -261,6 +261,22 @@ describe("cascades", () => {
     expect(cascade(replaced, [dep(VM, "vm", { name: "vm" }, snippet, "tags")])).toEqual([]);
   });
 
+  it("in every shipped stack, rewriting a snippet, an image or a Secret takes nothing along", async () => {
+    // Their consumers name them by plain values and only wait for them (dependsOn), so a
+    // delete-first replacement of one (every config change, every Talos release, a rotated
+    // credential) never replaces a VM, a StatefulSet or a Deployment.
+    const kinds = [SNIPPET, FILE, "kubernetes:core/v1:Secret"];
+    for (const stack of SHIPPED_STACKS) {
+      const plan = await stackPlan(stack);
+      const roots = plan.resources.filter((r) => kinds.includes(r.type));
+      expect(roots.length, stack).toBeGreaterThan(0);
+      for (const r of roots) {
+        const replaced = new Map([[r.urn, { urn: r.urn, reasons: ["(any)"], deleteFirst: true }]]);
+        expect(cascade(replaced, plan.resources), `${stack} ${r.name}`).toEqual([]);
+      }
+    }
+  });
+
   it("is transitive and ends (property: random dependency chains)", () => {
     fc.assert(
       fc.property(
