@@ -45,9 +45,12 @@ const talos = new TalosCluster(
 );
 
 // The cluster's own kubeconfig, never the ambient one of the machine running `pulumi up`.
+// The provider is replaced (and every Kubernetes resource with it) only when the cluster is
+// another one: without `clusterIdentifier` the provider guesses from the kubeconfig, and a
+// renewed admin certificate could read as a new cluster.
 const kubernetes = new k8s.Provider(
   "kubernetes",
-  { kubeconfig: talos.kubeconfig },
+  { kubeconfig: talos.kubeconfig, clusterIdentifier: `${cluster.name} ${talos.endpoint}` },
   { dependsOn: [talos.ready] },
 );
 const cloudflareProvider =

@@ -275,6 +275,17 @@ export const LIFECYCLE: Readonly<Record<string, TypeLifecycle>> = {
     replacement: Replacement.createBeforeDelete,
     source: "pulumi/pulumi-command v1.2.1 sdk/nodejs/local/command.ts",
   },
+  // @pulumi/kubernetes 4.34.2 (provider.d.ts, `clusterIdentifier`): with a cluster identifier the
+  // provider is replaced only when it changes; without one, by heuristics on the kubeconfig. A
+  // replaced provider replaces every resource it manages.
+  "pulumi:providers:kubernetes": {
+    replaceOn: (i) =>
+      i["clusterIdentifier"] !== undefined
+        ? ["clusterIdentifier"]
+        : ["kubeconfig", "context", "cluster"],
+    replacement: Replacement.createBeforeDelete,
+    source: "pulumi/pulumi-kubernetes v4.34.2 sdk/nodejs/provider.ts",
+  },
   // @pulumi/docker-build 0.0.22 (image.d.ts, "Tag deletion and refreshes"): a changed build is an
   // update that pushes again; deleting an image deletes the tags it pushed, so a tag is a name
   // it owns.
@@ -395,11 +406,17 @@ export function physicalNames(
   type: string,
   inputs: Readonly<Record<string, unknown>>,
   facts: LifecycleFacts,
+  cluster?: string,
 ): string[] {
   const entry = lifecycleOf(type);
-  if (entry?.owns !== undefined) return entry.owns(inputs, facts);
-  if (type.startsWith("kubernetes:") && type !== "kubernetes:helm.sh/v3:Release") {
-    return kubernetesObject(type)(inputs);
-  }
-  return [];
+  const names =
+    entry?.owns !== undefined
+      ? entry.owns(inputs, facts)
+      : type.startsWith("kubernetes:")
+        ? kubernetesObject(type)(inputs)
+        : [];
+  // Kubernetes names are unique within one cluster: `cluster` is the identity of the provider's
+  // cluster (its `clusterIdentifier`), so that objects of two clusters never collide.
+  if (cluster === undefined || !type.startsWith("kubernetes:")) return names;
+  return names.map((n) => `[${cluster}]${n}`);
 }

@@ -277,6 +277,33 @@ describe("cascades", () => {
     }
   });
 
+  it("a replaced provider replaces every resource it manages; the cluster identifier decides", () => {
+    const K8S = "pulumi:providers:kubernetes";
+    const provider = (id: string, kubeconfig: string) =>
+      resource(K8S, "kubernetes", { clusterIdentifier: id, kubeconfig });
+    const ns = resource(
+      "kubernetes:core/v1:Namespace",
+      "ns",
+      { metadata: { name: "apps" } },
+      { provider: urn(K8S, "kubernetes") },
+    );
+    // A new kubeconfig of the same cluster: an update, nothing else.
+    const renewed = diffPlans(
+      planOfResources([provider("lab", "a"), ns]),
+      planOfResources([provider("lab", "b"), ns]),
+    );
+    expect(renewed.changes.map((c) => [c.kind, c.name])).toEqual([["update", "kubernetes"]]);
+    // Another cluster: the provider and everything it manages.
+    const moved = diffPlans(
+      planOfResources([provider("lab", "a"), ns]),
+      planOfResources([provider("lab-2", "a"), ns]),
+    );
+    expect(moved.changes.map((c) => [c.kind, c.name, c.replaceReasons])).toEqual([
+      ["replace", "ns", ["provider"]],
+      ["replace", "kubernetes", ["clusterIdentifier"]],
+    ]);
+  });
+
   it("is transitive and ends (property: random dependency chains)", () => {
     fc.assert(
       fc.property(

@@ -11,6 +11,8 @@ export interface LifecycleResource {
   readonly urn: string;
   readonly type: string;
   readonly name: string;
+  /** The URN of the provider resource that manages it (empty: the default provider). */
+  readonly provider: string;
   readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
   readonly deleteBeforeReplace: boolean;
   readonly ignoreChanges: readonly string[];
@@ -136,6 +138,20 @@ export function cascade(
     grew = false;
     for (const r of head) {
       if (all.has(r.urn) || isLogical(r.type)) continue;
+      // A replaced provider replaces every resource it manages.
+      const byProvider = r.provider !== "" ? all.get(r.provider) : undefined;
+      if (byProvider !== undefined) {
+        const rep: Replace = {
+          urn: r.urn,
+          reasons: ["provider"],
+          deleteFirst: deletesFirst(r),
+          cascadeFrom: byProvider.urn,
+        };
+        all.set(r.urn, rep);
+        out.push(rep);
+        grew = true;
+        continue;
+      }
       for (const [prop, urns] of Object.entries(r.propertyDependencies)) {
         const from = urns.map((u) => all.get(u)).find((x) => x !== undefined);
         if (from === undefined) continue;

@@ -122,6 +122,13 @@ export function buildPlan(
   },
 ): Plan {
   const facts = ev.facts;
+  // The cluster each Kubernetes provider talks to, by provider URN: its `clusterIdentifier`.
+  const clusters = new Map<string, string>();
+  for (const r of ev.registrations) {
+    if (r.type !== "pulumi:providers:kubernetes") continue;
+    const id = (displayValue(r.inputs, false) as Record<string, unknown>)["clusterIdentifier"];
+    clusters.set(r.urn, typeof id === "string" ? id : "?");
+  }
   const resources: PlanResource[] = ev.registrations
     .map((r) => {
       const inputs = displayValue(r.inputs, opts.showSecrets) as Record<string, unknown>;
@@ -141,7 +148,14 @@ export function buildPlan(
         deleteBeforeReplace: r.deleteBeforeReplace,
         ignoreChanges: [...r.ignoreChanges].sort(),
         replaceOnChanges: [...r.replaceOnChanges].sort(),
-        owns: physicalNames(r.type, shown, facts),
+        owns: physicalNames(
+          r.type,
+          shown,
+          facts,
+          r.type.startsWith("kubernetes:")
+            ? (clusters.get(providerUrn(r.provider)) ?? "default")
+            : undefined,
+        ),
         inputs,
         ...nonEmpty(
           "secretDigests",
