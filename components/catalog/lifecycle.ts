@@ -54,6 +54,12 @@ export interface TypeLifecycle {
     readonly string[] | "any" | ((inputs: Readonly<Record<string, unknown>>) => readonly string[]);
   readonly replacement: Replacement;
   /**
+   * Whether a change of a force-new path does replace, given both values (when the provider
+   * looks at more than the path).
+   * @default - always
+   */
+  readonly replaceIf?: (path: string, before: unknown, after: unknown) => boolean;
+  /**
    * For `deleteFirstWhenNamed`: whether these inputs name the resource explicitly.
    * @default - it owns a physical name
    */
@@ -275,16 +281,20 @@ export const LIFECYCLE: Readonly<Record<string, TypeLifecycle>> = {
     replacement: Replacement.createBeforeDelete,
     source: "pulumi/pulumi-command v1.2.1 sdk/nodejs/local/command.ts",
   },
-  // @pulumi/kubernetes 4.34.2 (provider.d.ts, `clusterIdentifier`): with a cluster identifier the
-  // provider is replaced only when it changes; without one, by heuristics on the kubeconfig. A
+  // pulumi-kubernetes provider/pkg/provider/provider.go `DiffConfig`: a kubeconfig, context or
+  // cluster that is unknown at diff time (a renewed admin certificate) replaces the provider, and a
+  // known one when its active cluster changes; with a `clusterIdentifier` that stays the same,
+  // nothing replaces it, and only a changed identifier does (adding or removing one does not). A
   // replaced provider replaces every resource it manages.
   "pulumi:providers:kubernetes": {
     replaceOn: (i) =>
       i["clusterIdentifier"] !== undefined
         ? ["clusterIdentifier"]
         : ["kubeconfig", "context", "cluster"],
+    replaceIf: (path, before, after) =>
+      path !== "clusterIdentifier" || (before !== undefined && after !== undefined),
     replacement: Replacement.createBeforeDelete,
-    source: "pulumi/pulumi-kubernetes v4.34.2 sdk/nodejs/provider.ts",
+    source: "pulumi/pulumi-kubernetes v4.32.0 provider/pkg/provider/provider.go",
   },
   // @pulumi/docker-build 0.0.22 (image.d.ts, "Tag deletion and refreshes"): a changed build is an
   // update that pushes again; deleting an image deletes the tags it pushed, so a tag is a name

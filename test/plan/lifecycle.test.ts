@@ -293,6 +293,18 @@ describe("cascades", () => {
       planOfResources([provider("lab", "b"), ns]),
     );
     expect(renewed.changes.map((c) => [c.kind, c.name])).toEqual([["update", "kubernetes"]]);
+    // Adding the identifier to a provider that had none replaces nothing (on-boarding).
+    const onboarded = diffPlans(
+      planOfResources([resource(K8S, "kubernetes", { kubeconfig: "a" }), ns]),
+      planOfResources([provider("lab", "a"), ns]),
+    );
+    expect(onboarded.changes.map((c) => [c.kind, c.name])).toEqual([["update", "kubernetes"]]);
+    // Without one, a new kubeconfig may be another cluster: replaced, with all it manages.
+    const guessed = diffPlans(
+      planOfResources([resource(K8S, "kubernetes", { kubeconfig: "a" }), ns]),
+      planOfResources([resource(K8S, "kubernetes", { kubeconfig: "b" }), ns]),
+    );
+    expect(guessed.counts.replace).toBe(2);
     // Another cluster: the provider and everything it manages.
     const moved = diffPlans(
       planOfResources([provider("lab", "a"), ns]),

@@ -183,12 +183,17 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
       ...secretChanges(b, a),
     ].filter((p) => !a.ignoreChanges.some((i) => matches(p.path, i)));
     if (props.length === 0) continue;
+    const replaceIf = LIFECYCLE[a.type]?.replaceIf;
     const reasons = replaceReasons(
       a.type,
       props.map((p) => p.path),
       a.replaceOnChanges,
       a.inputs,
-    );
+    ).filter((path) => {
+      if (replaceIf === undefined) return true;
+      const p = props.find((q) => q.path === path)!;
+      return replaceIf(path, p.before, p.after);
+    });
     const all = [...props, ...viewChanges(b, a)];
     if (reasons.length > 0) {
       replaced.set(a.urn, { urn: a.urn, reasons, deleteFirst: deletesFirst(a) });
