@@ -107,6 +107,12 @@ export const TALOSCTL: Readonly<Record<string, CliCommand>> = {
     args: 0,
   },
   "etcd status": { flags: {}, args: 0 },
+  "etcd members": { flags: {}, args: 0 },
+  "etcd remove-member": { flags: {}, args: 1 },
+  get: {
+    flags: { output: "string", namespace: "string", watch: "boolean", insecure: "boolean" },
+    args: 2,
+  },
   kubeconfig: {
     flags: { force: "boolean", "force-context-name": "string", merge: "boolean" },
     args: 1,

@@ -6,6 +6,12 @@
  * reads this table; each entry names the upstream source it was read from, at the pinned version.
  */
 
+/**
+ * The suffix of a name that excludes every name below it (`<name>/...`): a CNAME owns its DNS name
+ * outright.
+ */
+export const EXCLUSIVE = "/*";
+
 /** What the lifecycle analysis knows of a stack beyond its resources. */
 export interface LifecycleFacts {
   /**
@@ -76,11 +82,17 @@ export interface TypeLifecycle {
   readonly source: string;
 }
 
-/** A plan value as a name part: secrets and unknowns become `?`. */
+/**
+ * The name part of a value the plan cannot know (a secret, an id computed at deployment): a name
+ * holding it proves no collision.
+ */
+export const UNKNOWN_PART = "⟨unknown⟩";
+
+/** A plan value as a name part: secrets and unknowns become `UNKNOWN_PART`. */
 function part(v: unknown): string {
   if (typeof v === "string" && v !== "" && v !== "[secret]" && v !== "[unknown]") return v;
   if (typeof v === "number") return String(v);
-  return "?";
+  return UNKNOWN_PART;
 }
 
 function at(inputs: Readonly<Record<string, unknown>>, path: string): unknown {
@@ -233,10 +245,11 @@ export const LIFECYCLE: Readonly<Record<string, TypeLifecycle>> = {
     replaceOn: ["zoneId", "type"],
     replacement: Replacement.createBeforeDelete,
     // A name may carry several records of a type (CAA, MX, TXT), never two identical ones, and a
-    // CNAME nothing else (RFC 1034 3.6.2; the API refuses both).
+    // CNAME nothing else (RFC 1034 3.6.2; the API refuses both): the CNAME owns the name itself,
+    // which `exclusiveOwner` makes collide with every record below it.
     owns: (i) =>
       i["type"] === "CNAME"
-        ? [`cloudflare-dns:${part(i["zoneId"])}/${part(i["name"])}`]
+        ? [`cloudflare-dns:${part(i["zoneId"])}/${part(i["name"])}${EXCLUSIVE}`]
         : [
             `cloudflare-dns:${part(i["zoneId"])}/${part(i["name"])}/${part(i["type"])}/${JSON.stringify(i["content"] ?? i["data"] ?? null)}`,
           ],
@@ -272,13 +285,21 @@ export const LIFECYCLE: Readonly<Record<string, TypeLifecycle>> = {
     source:
       "cloudflare/terraform-provider-cloudflare v5.22.0 internal/services/zero_trust_tunnel_cloudflared_config/schema.go",
   },
-  // @pulumi/command 1.2.1 (local/command.d.ts, `triggers` and `update`): a change of
-  // `triggers` runs `update` when there is one and replaces (runs `create` again) otherwise; any
-  // other input change runs `update`, or `create` again. The command inherits the environment of
-  // the `pulumi up` process; the provider never deletes first.
+  // @pulumi/command 1.2.1: the SDK registers every Command with `replaceOnChanges: ["triggers[*]"]`
+  // (sdk/nodejs/local/command.ts), so a change of `triggers` replaces (runs `create`); any other
+  // input change runs `update`, or `create` again when there is none. The command inherits the
+  // environment of the `pulumi up` process; the provider never deletes first. A removal step owns
+  // the address of the node it resets: a new node on that address while the old one still runs
+  // would be reset in its place.
   "command:local:Command": {
-    replaceOn: (i) => (typeof i["update"] === "string" ? [] : ["triggers"]),
+    replaceOn: ["triggers"],
     replacement: Replacement.createBeforeDelete,
+    owns: (i) =>
+      typeof i["delete"] === "string"
+        ? [...i["delete"].matchAll(/talosctl (?:--\S+ \S+ )*--nodes (\S+) reset /g)].map(
+            (m) => `talos-node:${m[1]}`,
+          )
+        : [],
     source: "pulumi/pulumi-command v1.2.1 sdk/nodejs/local/command.ts",
   },
   // pulumi-kubernetes provider/pkg/provider/provider.go `DiffConfig`: a kubeconfig, context or
@@ -408,6 +429,10 @@ export function isLogical(type: string): boolean {
 export function lifecycleOf(type: string): TypeLifecycle | undefined {
   const known = LIFECYCLE[type];
   if (known !== undefined) return known;
+  // A kind outside the table still follows the provider's rules for names and namespaces.
+  if (type.startsWith("kubernetes:") && type !== "kubernetes:helm.sh/v3:Release") {
+    return kubernetes();
+  }
   return undefined;
 }
 

@@ -141,8 +141,20 @@ const poolSizing = {
   diskGiB: z.int().min(10).default(40).describe("Boot disk per node in GiB. @default 40"),
 };
 
+export const ControlPlaneNodeSchema = NodeSchema.extend({
+  retire: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Unprotect this control plane so that a later change can remove it: Pulumi deletes only what its state records as unprotected, so retiring and removing are two changes. @default false",
+    ),
+});
+
 export const ControlPlaneSchema = z.strictObject({
-  nodes: z.array(NodeSchema).min(1).describe("Control-plane nodes; an odd number (etcd quorum)."),
+  nodes: z
+    .array(ControlPlaneNodeSchema)
+    .min(1)
+    .describe("Control-plane nodes; an odd number (etcd quorum)."),
   ...poolSizing,
   protect: z
     .boolean()

@@ -19,7 +19,7 @@ import {
   type MachineConfigInput,
   type NodeTaint,
 } from "./machineConfig";
-import { extensionsFor, type ImageFeatures } from "./schematic";
+import { extensionsFor, normalizeTalosVersion, type ImageFeatures } from "./schematic";
 import { TalosSecrets, type TalosSecretsBundle } from "./secrets";
 import {
   MACHINE_CONFIG_ENV,
@@ -154,7 +154,12 @@ export interface PlannedNode {
   readonly features: ImageFeatures;
   readonly labels: Readonly<Record<string, string>>;
   readonly taints: readonly NodeTaint[];
+  /** A control plane about to be removed: left unprotected, tagged `retiring`. */
+  readonly retire?: boolean;
 }
+
+/** The Proxmox tag of a control-plane VM that is unprotected on purpose, to be removed next. */
+export const RETIRING_TAG = "retiring";
 
 /** Label of the pool a node belongs to (control planes: `controlplane`). */
 export const POOL_LABEL = "homebrew-dev.io/pool";
@@ -175,6 +180,7 @@ export function planNodes(cluster: StackConfig["cluster"]): PlannedNode[] {
     features: { guestAgent: true, gvisor: false, kata: false, nvidia: false },
     labels: { [POOL_LABEL]: "controlplane" },
     taints: [],
+    ...(n.retire ? { retire: true } : {}),
   }));
   const workers = cluster.workerPools.flatMap((p) => {
     const features: ImageFeatures = {
@@ -380,7 +386,6 @@ export class TalosCluster extends pulumi.ComponentResource {
             schematic: { officialExtensions: extensionsFor(features) },
             talosVersion: args.talosVersion,
             hosts,
-            allHosts: args.hosts.map((h) => ({ name: h.name, datastoreId: h.imageDatastore })),
             sharedDatastores: args.sharedDatastores ?? [],
           },
           parent,
@@ -493,8 +498,13 @@ export class TalosCluster extends pulumi.ComponentResource {
             ...(args.vlanId !== undefined ? { vlanId: args.vlanId } : {}),
             ...(node.gpus > 0 ? { gpus: { mapping: host.gpuMapping!, count: node.gpus } } : {}),
             guestAgent: node.features.guestAgent,
-            tags: ["talos", args.clusterName, node.pool],
-            protect: isControlPlane && args.protectControlPlanes,
+            tags: [
+              "talos",
+              args.clusterName,
+              node.pool,
+              ...(node.retire === true ? [RETIRING_TAG] : []),
+            ],
+            protect: isControlPlane && args.protectControlPlanes && node.retire !== true,
           },
           { parent: this },
         ),
@@ -507,15 +517,20 @@ export class TalosCluster extends pulumi.ComponentResource {
       .map((n) => vms.get(n.name)!);
     // Once per cluster, against the first control plane's own address. Both steps run on
     // creation only: a renewed talosconfig must not run them again.
+    // Their update does nothing: a new first control plane is no new cluster.
     const createOnly = { ignoreChanges: ["environment"] };
     const bootstrap = new command.local.Command(
       `${name}-bootstrap`,
-      { create: bootstrapScript(controlPlaneIps[0]!), environment: env },
+      { create: bootstrapScript(controlPlaneIps[0]!), update: RECORD_ONLY, environment: env },
       { parent: this, dependsOn: controlPlaneVms, ...createOnly },
     );
     const health = new command.local.Command(
       `${name}-health`,
-      { create: healthScript({ firstControlPlaneIp: controlPlaneIps[0]! }), environment: env },
+      {
+        create: healthScript({ firstControlPlaneIp: controlPlaneIps[0]! }),
+        update: RECORD_ONLY,
+        environment: env,
+      },
       { parent: this, dependsOn: [bootstrap, ...vms.values()], ...createOnly },
     );
     this.ready = health;
@@ -528,22 +543,30 @@ export class TalosCluster extends pulumi.ComponentResource {
     const target = (node: PlannedNode): NodeTarget => ({
       ip: node.ip,
       controlPlane: node.role === MachineRole.controlPlane,
+      name: node.name,
+      cluster: args.clusterName,
     });
     let previous: pulumi.Resource = health;
     for (const node of nodes) {
       const image = images.get(featureKey(node.features))!;
       previous = new command.local.Command(
         `${name}-upgrade-${node.name}`,
-        { create: RECORD_ONLY, update: upgradeScript(target(node), image.installerImage) },
+        {
+          create: RECORD_ONLY,
+          update: upgradeScript(target(node), {
+            installerImage: image.installerImage,
+            schematicId: image.schematicId,
+            talosVersion: normalizeTalosVersion(args.talosVersion),
+          }),
+        },
         { parent: this, dependsOn: [previous] },
       );
     }
-    const firstControlPlane = nodes.find((n) => n.role === MachineRole.controlPlane)!;
     previous = new command.local.Command(
       `${name}-upgrade-kubernetes`,
       {
         create: RECORD_ONLY,
-        update: upgradeKubernetesScript(target(firstControlPlane), args.kubernetesVersion),
+        update: upgradeKubernetesScript({ cluster: args.clusterName }, args.kubernetesVersion),
       },
       { parent: this, dependsOn: [previous] },
     );
@@ -563,7 +586,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       );
       previousRemoval = new command.local.Command(
         `${name}-remove-${node.name}`,
-        { create: RECORD_ONLY, delete: removeNodeScript(target(node), node.name) },
+        { create: RECORD_ONLY, delete: removeNodeScript(target(node)) },
         {
           parent: this,
           dependsOn: [

@@ -22,14 +22,12 @@ export interface TalosImageArgs {
   readonly schematic: Schematic;
   /** Talos release, e.g. `v1.13.9`. */
   readonly talosVersion: string;
-  /** Proxmox hosts that need the image: it is downloaded once per host, or per shared datastore. */
-  readonly hosts: readonly ImageHost[];
   /**
-   * Every host of the stack, in stack order: the first one on a shared datastore downloads to it,
-   * whichever hosts run nodes (so that moving a node never moves the download).
-   * @default - the hosts that need the image
+   * Proxmox hosts that need the image, in the stack's host order: it is downloaded once per host,
+   * or once per shared datastore by the first of them on it (the host that downloaded it before
+   * the datastore was declared shared, whose download the shared one takes over by an alias).
    */
-  readonly allHosts?: readonly ImageHost[];
+  readonly hosts: readonly ImageHost[];
   /**
    * Datastores every host sees as one (CephFS, NFS): a file there exists once.
    * @default []
@@ -46,13 +44,12 @@ export interface ImageDownload {
 }
 
 /**
- * The download that serves each host needing the image: its own, or on a shared datastore the
- * one made by the first host of the stack on that datastore. Pure.
+ * The download that serves each host needing the image: its own, or on a shared datastore one
+ * made by the first of those hosts (in the order given) on that datastore. Pure.
  */
 export function imageDownloads(
   hosts: readonly ImageHost[],
   sharedDatastores: readonly string[] = [],
-  allHosts: readonly ImageHost[] = hosts,
 ): Record<string, ImageDownload> {
   const out: Record<string, ImageDownload> = {};
   for (const h of hosts) {
@@ -60,7 +57,7 @@ export function imageDownloads(
       out[h.name] = { from: h, key: h.name };
       continue;
     }
-    const first = allHosts.find((a) => a.datastoreId === h.datastoreId) ?? h;
+    const first = hosts.find((a) => a.datastoreId === h.datastoreId) ?? h;
     out[h.name] = { from: first, key: h.datastoreId };
   }
   return out;
@@ -122,7 +119,7 @@ export class TalosImage extends pulumi.ComponentResource {
     const fileIds: Record<string, string> = {};
     const downloads: Record<string, pulumi.Resource> = {};
     const byKey = new Map<string, proxmoxve.download.File>();
-    const plan = imageDownloads(args.hosts, args.sharedDatastores, args.allHosts);
+    const plan = imageDownloads(args.hosts, args.sharedDatastores);
     for (const [hostName, { from, key }] of Object.entries(plan)) {
       let file = byKey.get(key);
       if (file === undefined) {
@@ -146,8 +143,12 @@ export class TalosImage extends pulumi.ComponentResource {
             parent: this,
             dependsOn: [registration],
             deleteBeforeReplace: true,
-            // Named after its host before shared datastores were known: the same download.
-            ...(key !== from.name ? { aliases: [{ name: `${name}-${from.name}` }] } : {}),
+            // On a shared datastore: named after its host before shared datastores were known
+            // (the same download), and which host downloads is of no account once the file is
+            // there, so another first host (nodes moved) downloads nothing again.
+            ...(key !== from.name
+              ? { aliases: [{ name: `${name}-${from.name}` }], ignoreChanges: ["nodeName"] }
+              : {}),
           },
         );
         byKey.set(key, file);

@@ -63,103 +63,152 @@ export function healthScript(args: {
  * certificate would re-run every upgrade, a rolling reboot of the whole cluster. The deploy
  * workflow writes the stack's `talosconfig` output to a file before `pulumi up`.
  */
-const withAmbientTalosconfig = [
-  "set -eu",
-  `: "\${TALOSCONFIG:?day-2 steps use the talosconfig of the machine running pulumi up: pulumi stack output --show-secrets talosconfig > talosconfig; export TALOSCONFIG=$PWD/talosconfig}"`,
-];
+const requireTalosconfig = `: "\${TALOSCONFIG:?day-2 steps use the talosconfig of the machine running pulumi up: pulumi stack output --show-secrets talosconfig > talosconfig; export TALOSCONFIG=$PWD/talosconfig}"`;
 
 /**
- * The node a day-2 step acts on (`--nodes`). It connects through the endpoints of the
- * talosconfig: every control plane, among which talosctl fails over while one reboots. Only
- * control planes serve the kubeconfig talosctl fetches to drain a node
- * (cmd/talosctl/cmd/talos/upgrade.go, v1.13.9), so a worker is never its own endpoint. No other
- * node's address is in a step's script: a change of the control-plane set re-runs nothing.
+ * The node a day-2 step acts on (`--nodes`) and its cluster (`--context`: the talosconfig's
+ * context is the cluster's name, so another cluster's talosconfig fails instead of acting). It
+ * connects through the endpoints of the talosconfig: every control plane, among which talosctl
+ * fails over while one reboots. Only control planes serve the kubeconfig talosctl fetches to
+ * drain a node (cmd/talosctl/cmd/talos/upgrade.go, v1.13.9), so a worker is never its own
+ * endpoint. No other node's address is in a step's script: a change of the control-plane set
+ * re-runs nothing.
  */
 export interface NodeTarget {
   readonly ip: string;
   readonly controlPlane: boolean;
+  /** The Kubernetes node name (the hostname). */
+  readonly name: string;
+  /** The cluster's name: the talosconfig's context. */
+  readonly cluster: string;
 }
 
-const talosctl = (t: NodeTarget) => `talosctl --nodes ${t.ip}`;
+const talosctl = (t: Pick<NodeTarget, "cluster">, node?: string) =>
+  `talosctl --context ${t.cluster}${node !== undefined ? ` --nodes ${node}` : ""}`;
 
 /** Waits until etcd on a control plane answers and the cluster reports healthy. */
 function etcdGate(t: NodeTarget, minutes: number): string[] {
   return [
     `deadline=$(( $(date +%s) + ${minutes * 60} ))`,
-    `until ${talosctl(t)} etcd status >/dev/null 2>&1; do`,
+    `until ${talosctl(t, t.ip)} etcd status >/dev/null 2>&1; do`,
     `  if [ "$(date +%s)" -ge "$deadline" ]; then echo "etcd on ${t.ip} not healthy after ${minutes} minutes" >&2; exit 1; fi`,
     "  sleep 10",
     "done",
-    `${talosctl(t)} health --wait-timeout ${minutes}m`,
+    // `health` checks from one control plane (server-side, cmd/talosctl/cmd/talos/health.go).
+    `${talosctl(t, t.ip)} health --wait-timeout ${minutes}m`,
   ];
 }
 
 /**
  * Applies a changed machine config to a running node (mode auto: Talos reboots only when the
- * change needs it). The first boot takes the config from cloud-init, so creation does nothing.
+ * change needs it; a config equal to the running one changes nothing). The first boot takes the
+ * config from cloud-init, so creation does nothing.
  */
 export function applyConfigScript(t: NodeTarget): string {
   return [
-    ...withAmbientTalosconfig,
+    "set -eu",
+    requireTalosconfig,
     "mc=$(mktemp)",
     "trap 'rm -f \"$mc\"' EXIT",
     `printf '%s' "$${MACHINE_CONFIG_ENV}" > "$mc"`,
-    `${talosctl(t)} apply-config --file "$mc" --mode auto`,
+    `${talosctl(t, t.ip)} apply-config --file "$mc" --mode auto`,
   ].join("\n");
 }
 
 /** Timeouts of a node upgrade, explicit rather than talosctl's defaults. */
 export const UPGRADE_TIMEOUTS = { drainMinutes: 10, upgradeMinutes: 30, healthMinutes: 15 };
 
+/** What a node upgrade installs: the installer image and what it is made of. */
+export interface UpgradeTarget {
+  readonly installerImage: string;
+  readonly schematicId: string;
+  /** `v1.13.9`. */
+  readonly talosVersion: string;
+}
+
 /**
  * Upgrades a node to an installer image through a control-plane endpoint: cordon and drain
  * (talosctl does both, with the kubeconfig the endpoint serves), install, reboot, wait until the
- * node is back and uncordon it. A control plane goes only when etcd and the cluster are healthy,
- * and the next step waits until its etcd member answers again (the upgrade path of Talos 1.13
- * checks no quorum itself).
+ * node is Ready again and uncordon it (`--wait`). A node already running the target (its Talos
+ * tag, and the schematic the Image Factory records as the extension `schematic`:
+ * siderolabs/image-factory internal/artifacts/schematic.go) is left alone, so the step can run
+ * again safely. A control plane goes only when etcd and the cluster are healthy, and the next
+ * step waits until its etcd member answers again (the upgrade path of Talos 1.13 checks no
+ * quorum itself).
  */
-export function upgradeScript(t: NodeTarget, installerImage: string): string {
+export function upgradeScript(t: NodeTarget, to: UpgradeTarget): string {
   const { drainMinutes, upgradeMinutes, healthMinutes } = UPGRADE_TIMEOUTS;
   return [
-    ...withAmbientTalosconfig,
+    "set -eu",
+    requireTalosconfig,
+    // Only the server's tag counts: the client section carries talosctl's own.
+    `if ${talosctl(t, t.ip)} version | sed -n '/^Server:/,$p' | grep -q 'Tag:[[:space:]]*${to.talosVersion}$' \\`,
+    `  && ${talosctl(t, t.ip)} get extensions | grep -qF ${to.schematicId}; then`,
+    `  echo "${t.name} already runs ${to.installerImage}"`,
+    "  exit 0",
+    "fi",
     ...(t.controlPlane ? etcdGate(t, healthMinutes) : []),
-    `${talosctl(t)} upgrade --image ${installerImage} --wait=true --drain=true --drain-timeout=${drainMinutes}m --timeout=${upgradeMinutes}m`,
+    `${talosctl(t, t.ip)} upgrade --image ${to.installerImage} --wait=true --drain=true --drain-timeout=${drainMinutes}m --timeout=${upgradeMinutes}m`,
     ...(t.controlPlane ? etcdGate(t, healthMinutes) : []),
   ].join("\n");
 }
 
 /**
- * Upgrades Kubernetes the way Talos does it (`talosctl upgrade-k8s`, against one control
- * plane): checks the path and removed APIs, pre-pulls images, then the control-plane components
- * one node at a time, kube-proxy, each kubelet, and the bootstrap manifests, waiting for every
- * step to be healthy. It moves one minor at a time (the plan diff refuses more).
+ * Upgrades Kubernetes the way Talos does it (`talosctl upgrade-k8s`, against one control plane:
+ * the talosconfig's default node): checks the path and removed APIs, pre-pulls images, then the
+ * control-plane components one node at a time, kube-proxy, each kubelet, and the bootstrap
+ * manifests, waiting for every step to be healthy. It moves one minor at a time (the plan diff
+ * refuses more); to the version the cluster already runs it changes nothing.
  */
-export function upgradeKubernetesScript(t: NodeTarget, kubernetesVersion: string): string {
+export function upgradeKubernetesScript(
+  t: Pick<NodeTarget, "cluster">,
+  kubernetesVersion: string,
+): string {
   return [
-    ...withAmbientTalosconfig,
+    "set -eu",
+    requireTalosconfig,
     `${talosctl(t)} upgrade-k8s --to ${kubernetesVersion.replace(/^v/, "")} --pre-pull-images=true --upgrade-kubelet=true`,
   ].join("\n");
 }
 
 /**
- * What removing a node runs before its VM goes: cordon and drain it, reset it gracefully (a
- * control plane leaves etcd first), and delete its Node object. `HOMEBREW_NODE_REMOVAL=skip`
- * tears a cluster down without any of it (`pulumi destroy`).
+ * What removing a node runs before its VM goes, each part safe to run again:
+ * - with the node reachable and still this node (its hostname, not another node that took its
+ *   address): cordon and drain it, reset it gracefully (a control plane leaves etcd first; the
+ *   node powers off);
+ * - a control plane that cannot be reached is removed from etcd through the others
+ *   (`etcd remove-member`, by the member id `etcd members` shows for its hostname);
+ * - its Node object is deleted.
+ * Kubernetes is reached with `KUBECONFIG` when set, else with a kubeconfig from the talosconfig's
+ * default node. `HOMEBREW_NODE_REMOVAL=skip` tears a cluster down without any of it.
  */
-export function removeNodeScript(t: NodeTarget, nodeName: string): string {
+export function removeNodeScript(t: NodeTarget): string {
   const { drainMinutes } = UPGRADE_TIMEOUTS;
-  const kubectl = 'kubectl --kubeconfig "$dir/kubeconfig"';
+  const kubectl = 'kubectl --kubeconfig "$kc"';
   return [
-    ...withAmbientTalosconfig,
+    "set -eu",
     'if [ "${HOMEBREW_NODE_REMOVAL:-}" = skip ]; then echo "node removal skipped"; exit 0; fi',
+    requireTalosconfig,
     "dir=$(mktemp -d)",
     "trap 'rm -rf \"$dir\"' EXIT",
-    // From the talosconfig's default node (a control plane, still up while this runs).
-    'talosctl kubeconfig "$dir/kubeconfig" --force',
-    `${kubectl} cordon ${nodeName}`,
-    `${kubectl} drain ${nodeName} --ignore-daemonsets --delete-emptydir-data --timeout=${drainMinutes}m`,
-    `${talosctl(t)} reset --graceful=true --reboot=false --wait=true --timeout=15m`,
-    `${kubectl} delete node ${nodeName} --ignore-not-found --timeout=2m`,
+    'if [ -n "${KUBECONFIG:-}" ]; then kc=$KUBECONFIG; else',
+    `  kc=$dir/kubeconfig; ${talosctl(t)} kubeconfig "$kc" --force`,
+    "fi",
+    `if host=$(timeout 60 ${talosctl(t, t.ip)} get hostname --output='jsonpath={.spec.hostname}' 2>/dev/null) && [ "$host" = ${t.name} ]; then`,
+    `  ${kubectl} cordon ${t.name}`,
+    `  ${kubectl} drain ${t.name} --ignore-daemonsets --delete-emptydir-data --timeout=${drainMinutes}m`,
+    `  ${talosctl(t, t.ip)} reset --graceful=true --reboot=false --wait=true --timeout=15m`,
+    ...(t.controlPlane
+      ? [
+          "else",
+          `  echo "${t.name} (${t.ip}) does not answer as itself: removing its etcd member through the other control planes"`,
+          // The member id is the column before the hostname, with or without a NODE column.
+          `  id=$(${talosctl(t)} etcd members | awk '{ for (i = 2; i <= NF; i++) if ($i == "${t.name}") print $(i - 1) }')`,
+          `  if [ -n "$id" ]; then ${talosctl(t)} etcd remove-member "$id"; fi`,
+        ]
+      : ["else", `  echo "${t.name} (${t.ip}) does not answer as itself: not reset"`]),
+    "fi",
+    `${kubectl} delete node ${t.name} --ignore-not-found --timeout=2m`,
   ].join("\n");
 }
 

@@ -34,7 +34,12 @@ export const protectControlPlanes = resourcePolicy({
   types: VM,
   check: (props, report, args) => {
     const tags = Array.isArray(props["tags"]) ? props["tags"] : [];
-    if (tags.includes("controlplane") && args.opts?.protect !== true) {
+    // A retiring control plane is unprotected on purpose: the next change removes it.
+    if (
+      tags.includes("controlplane") &&
+      !tags.includes("retiring") &&
+      args.opts?.protect !== true
+    ) {
       report(`control-plane VM ${props["name"] ?? args.name} is not protected`);
     }
   },

@@ -145,7 +145,9 @@ export const oddControlPlanes = stackPolicy({
     const byCluster = new Map<string, number>();
     for (const vm of controlPlaneVms(args.resources)) {
       const cluster =
-        (props(vm)["tags"] as string[]).find((t) => t !== "talos" && t !== "controlplane") ?? "";
+        (props(vm)["tags"] as string[]).find(
+          (t) => t !== "talos" && t !== "controlplane" && t !== "retiring",
+        ) ?? "";
       byCluster.set(cluster, (byCluster.get(cluster) ?? 0) + 1);
     }
     for (const [cluster, count] of byCluster) {
@@ -172,6 +174,8 @@ export const protectStateful = stackPolicy({
     for (const r of args.resources) {
       if (!STATEFUL_TYPES.includes(r.type)) continue;
       if (r.type === "proxmoxve:index/vmLegacy:VmLegacy" && !cps.has(r.urn)) continue;
+      // A retiring control plane is unprotected on purpose: the next change removes it.
+      if (Array.isArray(props(r)["tags"]) && props(r)["tags"].includes("retiring")) continue;
       if (r.opts?.protect !== true) report(`${r.name} (${r.type}) is not protected`, r.urn);
     }
   },

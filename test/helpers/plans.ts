@@ -66,6 +66,7 @@ export function planResource(
     ignoreChanges: [],
     replaceOnChanges: [],
     owns: [],
+    aliases: [],
     inputs: {},
     ...r,
   };
@@ -75,11 +76,12 @@ export function planResource(
 export function planOfResources(
   resources: PlanResource[],
   outputs: Record<string, unknown> = {},
+  facts: Plan["facts"] = { sharedDatastores: [] },
 ): Plan {
   return {
     project: "homebrew-dev",
     stack: "prod",
-    facts: { sharedDatastores: [] },
+    facts,
     resources,
     outputs,
     policies: [],

@@ -59,6 +59,7 @@ describe.each(["dev", "staging", "prod"])("npm run plan -- %s", (stack) => {
         "ignoreChanges",
         "replaceOnChanges",
         "owns",
+        "aliases",
         "inputs",
       ]);
       expect(r.urn).toMatch(new RegExp(`^urn:pulumi:${stack}::homebrew-dev::`));

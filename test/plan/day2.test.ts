@@ -90,7 +90,43 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
       true,
     );
     expect(remove.inputs["delete"]).toContain(
-      "talosctl --nodes 10.50.0.22 reset --graceful=true --reboot=false",
+      "talosctl --context hbd-prod --nodes 10.50.0.22 reset --graceful=true --reboot=false",
+    );
+  });
+
+  it("a new node on the address of one being removed: refused, one change each", async () => {
+    const diff = await scenario((doc) =>
+      doc.setIn([...C, "workerPools", 0, "nodes", 1, "name"], "prod-worker-9"),
+    );
+    expect(diff.findings.map((f) => [f.check, f.urn.split("::").pop()])).toEqual([
+      ["create-before-delete", "hbd-prod-remove-prod-worker-9"],
+      ["delete-removes-shared", "hbd-prod-remove-prod-worker-2"],
+    ]);
+    expect(diff.findings[0]!.message).toMatch(
+      /while hbd-prod-remove-prod-worker-2 still runs there.*remove the old node in one change, add the new one in the next$/,
+    );
+  });
+
+  it("declaring a datastore shared on a running stack: the first host's download is kept, the others flagged", async () => {
+    const perHost = await planOf("prod", (doc) =>
+      (doc.getIn(["config", "homebrew-dev:proxmox"]) as YAML.YAMLMap).delete("sharedDatastores"),
+    );
+    const diff = diffPlans(perHost, base);
+    // The shared downloads take over the first host's by their aliases: no create, no replace.
+    expect(steps(diff)).toEqual([
+      "delete File hbd-prod-image-base-pve-2",
+      "delete File hbd-prod-image-base-pve-3",
+      "delete File hbd-prod-image-gvisor-kata-pve-2",
+      "delete File hbd-prod-image-gvisor-kata-pve-3",
+    ]);
+    // Deleting the others would remove the one shared file: remove them from the state instead.
+    expect(diff.findings.map((f) => [f.check, f.urn.split("::").pop()])).toEqual(
+      [
+        "hbd-prod-image-base-pve-2",
+        "hbd-prod-image-base-pve-3",
+        "hbd-prod-image-gvisor-kata-pve-2",
+        "hbd-prod-image-gvisor-kata-pve-3",
+      ].map((n) => ["delete-removes-shared", n]),
     );
   });
 
@@ -116,6 +152,54 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
     expect(diff.findings[2]!.message).toBe(
       "2 of 3 control planes removed: etcd keeps quorum only with 2 of 3; remove one per change",
     );
+  });
+
+  it("remove two of five control planes: retire them in one change, remove them in the next", async () => {
+    const five: Edit = (doc) => {
+      const hosts = doc.getIn(["config", "homebrew-dev:proxmox", "hosts"]) as YAML.YAMLSeq;
+      for (const name of ["pve-4", "pve-5"]) {
+        hosts.add(
+          doc.createNode({
+            name,
+            cpuCores: 16,
+            memoryMiB: 65536,
+            diskDatastore: "ceph-vm",
+            imageDatastore: "cephfs",
+            snippetDatastore: "cephfs",
+          }),
+        );
+      }
+      const cps = doc.getIn([...C, "controlPlane", "nodes"]) as YAML.YAMLSeq;
+      cps.add(doc.createNode({ name: "prod-cp-4", ip: "10.50.0.14" }));
+      cps.add(doc.createNode({ name: "prod-cp-5", ip: "10.50.0.15" }));
+    };
+    const retire: Edit = (doc) => {
+      five(doc);
+      for (const i of [3, 4]) doc.setIn([...C, "controlPlane", "nodes", i, "retire"], true);
+    };
+    const [all, retiring] = await Promise.all([planOf("prod", five), planOf("prod", retire)]);
+    // 1. Retiring: the VMs lose their protection (and say so in a tag); nothing else changes,
+    //    and the policies that want control planes protected let them go.
+    const first = diffPlans(all, retiring);
+    expect(steps(first)).toEqual([
+      "update VmLegacy hbd-prod-vm-prod-cp-4",
+      "update VmLegacy hbd-prod-vm-prod-cp-5",
+    ]);
+    expect(retiring.summary.policies.mandatory).toBe(0);
+    expect(
+      retiring.resources
+        .filter((r) => r.type.endsWith("VmLegacy") && !r.protect)
+        .map((r) => r.name),
+    ).toEqual(expect.arrayContaining(["hbd-prod-vm-prod-cp-4", "hbd-prod-vm-prod-cp-5"]));
+    // 2. Removing: each leaves etcd through its removal step, one after the other; 5 → 3 keeps
+    //    quorum, and nothing is protected any more.
+    const second = diffPlans(retiring, base);
+    expect(second.findings).toEqual([]);
+    expect(steps(second).filter((s) => s.startsWith("delete"))).toEqual(
+      [...nodeResources("delete", "prod-cp-4"), ...nodeResources("delete", "prod-cp-5")].sort(),
+    );
+    // Removing them without retiring first is refused: the state still protects them.
+    expect(diffPlans(all, base).findings.map((f) => f.check)).toEqual(["protected", "protected"]);
   });
 
   it("Talos patch release: images downloaded anew, every node upgraded in turn, no VM touched", async () => {
@@ -155,7 +239,7 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
     const k8s = diff.changes.find((c) => c.name === "hbd-prod-upgrade-kubernetes")!;
     expect(k8s.properties.map((p) => p.after)).toEqual([
       expect.stringContaining(
-        "talosctl --nodes 10.50.0.11 upgrade-k8s --to 1.36.3 --pre-pull-images=true --upgrade-kubelet=true",
+        "talosctl --context hbd-prod upgrade-k8s --to 1.36.3 --pre-pull-images=true --upgrade-kubelet=true",
       ),
     ]);
     const cp = diff.changes.find((c) => c.name === "hbd-prod-apply-prod-cp-1")!;

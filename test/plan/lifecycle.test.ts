@@ -94,7 +94,7 @@ describe("the lifecycle catalog", () => {
         shared,
       );
     expect(rec("CAA", "0 issue a")).not.toEqual(rec("CAA", "0 issue b"));
-    expect(rec("CNAME", "x.example")).toEqual(["cloudflare-dns:z/a.example"]);
+    expect(rec("CNAME", "x.example")).toEqual(["cloudflare-dns:z/a.example/*"]);
   });
 });
 
@@ -105,13 +105,12 @@ describe("replace rules", () => {
     expect(replaceReasons(VM, ["nodeName"], [], { migrate: true })).toEqual([]);
     expect(replaceReasons(VM, ["nodeName"], [], { migrate: false })).toEqual(["nodeName"]);
     expect(replaceReasons(VM, ["disks[0].fileId", "disks[0].size"])).toEqual(["disks[0].fileId"]);
-    // A command's triggers replace it only when it has no update command.
-    expect(replaceReasons("command:local:Command", ["triggers[0]"], [], {})).toEqual([
+    // A command's triggers replace it (the SDK registers it with replaceOnChanges triggers[*]);
+    // its scripts update it.
+    expect(replaceReasons("command:local:Command", ["triggers[0]"], [], { update: "x" })).toEqual([
       "triggers[0]",
     ]);
-    expect(replaceReasons("command:local:Command", ["triggers[0]"], [], { update: "x" })).toEqual(
-      [],
-    );
+    expect(replaceReasons("command:local:Command", ["update"], [], { update: "x" })).toEqual([]);
     expect(replaceReasons("kubernetes:core/v1:Secret", ["data.token"])).toEqual(["data.token"]);
   });
 
@@ -155,13 +154,13 @@ describe("lifecycle findings: one fixture per rule", () => {
         { deleteBeforeReplace: dbr },
       );
     const bad = diffPlans(
-      planOfResources([snippet("a", false)]),
-      planOfResources([snippet("b", false)]),
+      planOfResources([snippet("a", false)], {}, shared),
+      planOfResources([snippet("b", false)], {}, shared),
     );
     expect(bad.findings.map((f) => f.check)).toEqual(["replacement-keeps-name"]);
     const good = diffPlans(
-      planOfResources([snippet("a", true)]),
-      planOfResources([snippet("b", true)]),
+      planOfResources([snippet("a", true)], {}, shared),
+      planOfResources([snippet("b", true)], {}, shared),
     );
     expect(good.changes[0]).toMatchObject({ kind: "replace", deleteFirst: true });
     expect(good.findings).toEqual([]);
@@ -169,8 +168,8 @@ describe("lifecycle findings: one fixture per rule", () => {
 
   it("create-before-delete and delete-removes-shared: a download renamed on a shared datastore", () => {
     const diff = diffPlans(
-      planOfResources([image("old", "pve-1")]),
-      planOfResources([image("new", "pve-2")]),
+      planOfResources([image("old", "pve-1")], {}, shared),
+      planOfResources([image("new", "pve-2")], {}, shared),
     );
     expect(diff.findings.map((f) => [f.check, f.urn.split("::").pop()])).toEqual([
       ["create-before-delete", "new"],
@@ -227,6 +226,120 @@ describe("lifecycle findings: one fixture per rule", () => {
       "talos-upgrade-path",
     ]);
     expect(checks(out(3, "v1.12.4", "v1.35.2"), out(3, "v1.13.9", "v1.35.2"))).toEqual([]);
+  });
+});
+
+describe("review fixtures: what the engine and providers really do", () => {
+  const k8s = (kind: string, name: string, extra: Record<string, unknown> = {}) =>
+    resource(`kubernetes:core/v1:${kind}`, "obj", {
+      metadata: { name, namespace: "apps" },
+      ...extra,
+    });
+
+  it("a protected resource unprotected in the same change is replaced without a finding", () => {
+    const vm = (node: string, protect: boolean) =>
+      resource(VM, "cp", { name: "cp", nodeName: node, migrate: false }, { protect });
+    const diff = diffPlans(
+      planOfResources([vm("pve-1", true)]),
+      planOfResources([vm("pve-2", false)]),
+    );
+    expect(diff.changes[0]).toMatchObject({ kind: "replace", protect: false });
+    expect(diff.findings).toEqual([]);
+  });
+
+  it("a renamed Kubernetes object is created first; one that keeps its name is deleted first", () => {
+    const renamed = diffPlans(
+      planOfResources([k8s("Service", "a")]),
+      planOfResources([k8s("Service", "b")]),
+    );
+    expect(renamed.changes[0]).toMatchObject({ kind: "replace", deleteFirst: false });
+    const kept = diffPlans(
+      planOfResources([k8s("Service", "a", { spec: { clusterIP: "10.0.0.1" } })]),
+      planOfResources([k8s("Service", "a", { spec: { clusterIP: "10.0.0.2" } })]),
+    );
+    expect(kept.changes[0]).toMatchObject({ kind: "replace", deleteFirst: true });
+  });
+
+  it("a kind outside the table still replaces on a new name", () => {
+    const diff = diffPlans(
+      planOfResources([k8s("ConfigMap", "a")]),
+      planOfResources([k8s("ConfigMap", "b")]),
+    );
+    expect(diff.changes[0]).toMatchObject({ kind: "replace", replaceReasons: ["metadata.name"] });
+  });
+
+  it("a create-first replacement that takes a deleted resource's name is found", () => {
+    const DNS = "cloudflare:index/dnsRecord:DnsRecord";
+    const rec = (name: string, type: string, content: string) =>
+      resource(DNS, name, { zoneId: "z", name: "www.example", type, content });
+    const diff = diffPlans(
+      planOfResources([rec("old", "A", "192.0.2.1"), rec("moved", "AAAA", "2001:db8::1")]),
+      planOfResources([rec("moved", "A", "192.0.2.1")]),
+    );
+    expect(diff.changes.map((c) => [c.kind, c.name])).toEqual([
+      ["delete", "old"],
+      ["replace", "moved"],
+    ]);
+    expect(diff.findings.map((f) => [f.check, f.urn.split("::").pop()])).toEqual([
+      ["create-before-delete", "moved"],
+      ["delete-removes-shared", "old"],
+    ]);
+  });
+
+  it("a CNAME and another record on one name collide", () => {
+    const DNS = "cloudflare:index/dnsRecord:DnsRecord";
+    const findings = ownershipFindings([
+      resource(DNS, "c", { zoneId: "z", name: "app.example", type: "CNAME", content: "x.example" }),
+      resource(DNS, "a", { zoneId: "z", name: "app.example", type: "A", content: "192.0.2.1" }),
+      resource(DNS, "b", { zoneId: "z", name: "app.example.net", type: "A", content: "192.0.2.1" }),
+    ]);
+    expect(findings.map((f) => [f.check, f.urn.split("::").pop()])).toEqual([
+      ["one-owner-per-name", "a"],
+    ]);
+  });
+
+  it("a name with a literal question mark is a real name, an unknown part is not", () => {
+    const DNS = "cloudflare:index/dnsRecord:DnsRecord";
+    const txt = (name: string) =>
+      resource(DNS, name, { zoneId: "z", name: "t.example", type: "TXT", content: "why?" });
+    expect(ownershipFindings([txt("a"), txt("b")])).toHaveLength(1);
+    const unknown = (name: string) =>
+      resource(DNS, name, { zoneId: "[unknown]", name: "t.example", type: "TXT", content: "x" });
+    expect(ownershipFindings([unknown("a"), unknown("b")])).toEqual([]);
+  });
+
+  it("dependents are found from the state's dependencies, not only the new program's", () => {
+    const snippet = urn(SNIPPET, "s");
+    const sts = (deps: Record<string, string[]>) =>
+      resource(
+        "kubernetes:apps/v1:StatefulSet",
+        "db",
+        { metadata: { name: "db", namespace: "d" } },
+        {
+          propertyDependencies: deps,
+        },
+      );
+    const snip = (data: string) =>
+      resource(
+        SNIPPET,
+        "s",
+        {
+          nodeName: "n",
+          datastoreId: "local",
+          contentType: "snippets",
+          sourceRaw: { data, fileName: "f" },
+        },
+        { deleteBeforeReplace: true },
+      );
+    // The state still has `spec` taking the snippet's output: the engine re-diffs from there.
+    const diff = diffPlans(
+      planOfResources([snip("a"), sts({ spec: [snippet] })]),
+      planOfResources([snip("b"), sts({})]),
+    );
+    expect(diff.changes.map((c) => [c.kind, c.name, c.cascadeFrom ?? ""])).toEqual([
+      ["replace", "db", snippet],
+      ["replace", "s", ""],
+    ]);
   });
 });
 

@@ -111,7 +111,7 @@ describe("plan diff and pull-request comment on real plan pairs", () => {
     );
     const md = renderMarkdown(diffPlans(base, head), head);
     expect(md).not.toMatch(/-----BEGIN|PRIVATE KEY|LS0tLS1CRUdJT/);
-    expect(md).toContain(":v1.13.8 --wait");
+    expect(md).toMatch(/`update`: `[^`]*` → `[^`]*v1\.13\.8/);
     expect(md).toMatch(/\*\*update\*\* `command:local:Command` `hbd-prod-upgrade-prod-cp-1`/);
   });
 });

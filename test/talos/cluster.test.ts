@@ -226,14 +226,18 @@ describe("TalosCluster", () => {
       // Through the talosconfig's endpoints (every control plane: they serve the kubeconfig
       // the drain needs), naming only the node itself.
       expect(script).not.toContain("--endpoints");
-      expect(script).toContain(`talosctl --nodes ${ips[node]} upgrade `);
+      expect(script).toContain(`talosctl --context lab --nodes ${ips[node]} upgrade `);
+      // Run again on a node that already runs the target, it does nothing.
+      expect(script).toContain(
+        `talosctl --context lab --nodes ${ips[node]} get extensions | grep -qF `,
+      );
       // A control plane upgrades only with etcd healthy, before and after.
       expect((script.match(/ etcd status /g) ?? []).length).toBe(node.startsWith("cp") ? 2 : 0);
       previous = `lab-upgrade-${node}`;
     }
     after("lab-upgrade-kubernetes", previous);
     expect(rec.registration("lab-upgrade-kubernetes")!.inputs["update"]).toContain(
-      "talosctl --nodes 10.0.0.11 upgrade-k8s --to 1.35.2 --pre-pull-images=true --upgrade-kubelet=true",
+      "talosctl --context lab upgrade-k8s --to 1.35.2 --pre-pull-images=true --upgrade-kubelet=true",
     );
     previous = "lab-upgrade-kubernetes";
     for (const node of order) {
@@ -267,7 +271,8 @@ describe("TalosCluster", () => {
       const lines = (remove.inputs["delete"] as string).split("\n");
       const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
       const order = [
-        at(/^talosctl kubeconfig "\$dir\/kubeconfig" --force$/),
+        at(/^ {2}kc=\$dir\/kubeconfig; talosctl --context lab kubeconfig "\$kc" --force$/),
+        at(/ get hostname --output='jsonpath=\{\.spec\.hostname\}' /),
         at(new RegExp(`kubectl .* cordon ${node}$`)),
         at(/ drain .* --ignore-daemonsets --delete-emptydir-data --timeout=10m$/),
         at(/ reset --graceful=true --reboot=false --wait=true --timeout=15m$/),

@@ -101,7 +101,7 @@ describe("the day-2 steps' command lines", () => {
     expect(
       problems(invocations("talosctl --nodes 1 upgrade --preserve=true --timeout=soon")[0]!),
     ).toEqual(["talosctl upgrade has no flag --preserve", "--timeout=soon is not a duration"]);
-    expect(problems(invocations("talosctl etcd members")[0]!)).toEqual([
+    expect(problems(invocations("talosctl etcd defrag")[0]!)).toEqual([
       'talosctl has no subcommand "etcd" in the catalog',
     ]);
   });
@@ -128,7 +128,10 @@ describe("the day-2 steps' command lines", () => {
         "kubectl drain",
         "talosctl apply-config",
         "talosctl bootstrap",
+        "talosctl etcd members",
+        "talosctl etcd remove-member",
         "talosctl etcd status",
+        "talosctl get",
         "talosctl health",
         "talosctl kubeconfig",
         "talosctl reset",

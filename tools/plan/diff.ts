@@ -1,4 +1,9 @@
-import { LIFECYCLE, isLogical } from "../../components/catalog/lifecycle";
+import {
+  LIFECYCLE,
+  UNKNOWN_PART,
+  isLogical,
+  physicalNames,
+} from "../../components/catalog/lifecycle";
 import {
   cascade,
   deletesFirst,
@@ -98,6 +103,7 @@ export function normalizePlan(plan: Plan): Plan {
         ignoreChanges: r.ignoreChanges ?? [],
         replaceOnChanges: r.replaceOnChanges ?? [],
         owns: r.owns ?? [],
+        aliases: r.aliases ?? [],
         inputs: r.inputs ?? {},
       };
     }),
@@ -138,12 +144,30 @@ function viewChanges(b: PlanResource, a: PlanResource): PropertyChange[] {
   );
 }
 
-/** Compares a base plan with a head plan, resource by URN. */
+/**
+ * A base resource as the head's analysis sees it: its names recomputed with the head's facts (a
+ * datastore declared shared since makes per-host files one file), its URN the head's identity
+ * when a head resource names it among its aliases.
+ */
+function rebase(r: PlanResource, head: Plan): PlanResource {
+  // Kubernetes names carry their cluster, known only from the base's own providers.
+  if (r.type.startsWith("kubernetes:") || isLogical(r.type)) return r;
+  return { ...r, owns: physicalNames(r.type, r.inputs, head.facts) };
+}
+
+/** Compares a base plan with a head plan, resource by URN (or by alias, as the engine does). */
 export function diffPlans(base: Plan, head: Plan): PlanDiff {
   // Resources are matched by URN without its stack part, so two stacks (staging against prod)
   // compare resource by resource as well as two versions of one stack do.
-  const before = new Map(base.resources.map((r) => [identity(r.urn), r]));
+  const before = new Map(base.resources.map((r) => [identity(r.urn), rebase(r, head)]));
   const after = new Map(head.resources.map((r) => [identity(r.urn), r]));
+  for (const [id, a] of after) {
+    if (before.has(id)) continue;
+    const alias = (a.aliases ?? []).map(identity).find((x) => before.has(x) && !after.has(x));
+    if (alias === undefined) continue;
+    before.set(id, before.get(alias)!);
+    before.delete(alias);
+  }
   const changes: ResourceChange[] = [];
   const findings: Finding[] = [];
   const change = (
@@ -196,23 +220,27 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
     });
     const all = [...props, ...viewChanges(b, a)];
     if (reasons.length > 0) {
-      replaced.set(a.urn, { urn: a.urn, reasons, deleteFirst: deletesFirst(a) });
+      replaced.set(a.urn, { urn: a.urn, reasons, deleteFirst: deletesFirst(a, b) });
       updates.set(a.urn, { b, a, props: all });
     } else {
       change("update", a, all, [], b.protect);
     }
   }
-  // Dependents that a replacement takes along.
-  for (const rep of cascade(replaced, head.resources)) replaced.set(rep.urn, rep);
+  // Dependents that a replacement takes along, as the engine finds them: from the state's (the
+  // base's) dependencies and options, under the head's URNs.
+  const state = [...before.entries()]
+    .filter(([id]) => after.has(id))
+    .map(([id, b]) => ({ ...b, urn: after.get(id)!.urn, provider: headUrn(b.provider, head) }));
+  for (const rep of cascade(replaced, state)) replaced.set(rep.urn, rep);
   // Dependents that take new outputs of a replaced resource in place (a provider given a new
   // kubeconfig): an update the inputs of the plan cannot show, since outputs are unknown there.
   const nameOf = new Map(head.resources.map((r) => [r.urn, r.name]));
-  for (const r of head.resources) {
-    if (replaced.has(r.urn) || isLogicalType(r.type) || !before.has(identity(r.urn))) continue;
+  for (const r of state) {
+    if (replaced.has(r.urn) || isLogicalType(r.type)) continue;
     const props: PropertyChange[] = Object.entries(r.propertyDependencies)
       .filter(([prop]) => !r.ignoreChanges.some((i) => matches(prop, i)))
       .flatMap(([prop, urns]) => {
-        const from = urns.find((u) => replaced.has(u));
+        const from = urns.map((u) => headUrn(u, head)).find((u) => replaced.has(u));
         return from === undefined
           ? []
           : [{ path: prop, before: UNKNOWN, after: UNKNOWN, from: nameOf.get(from) ?? from }];
@@ -224,11 +252,10 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
         ...props.filter((p) => !existing.properties.some((q) => q.path === p.path)),
       );
     } else {
-      change("update", r, props, [], before.get(identity(r.urn))!.protect);
+      change("update", after.get(identity(r.urn))!, props, [], r.protect);
     }
   }
   const headByUrn = new Map(head.resources.map((r) => [r.urn, r]));
-  const baseByUrn = new Map([...before.values()].map((r) => [r.urn, r]));
   for (const rep of replaced.values()) {
     const upd = updates.get(rep.urn);
     const a = headByUrn.get(rep.urn)!;
@@ -237,7 +264,10 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
     const at = changes.findIndex((c) => c.urn === rep.urn);
     const props = upd?.props ?? (at >= 0 ? [...changes[at]!.properties] : []);
     if (at >= 0) changes.splice(at, 1);
-    change("replace", a, props, rep.reasons, b?.protect ?? false, rep.deleteFirst, rep.cascadeFrom);
+    // The engine refuses a replacement only when the resource stays protected: unprotecting it in
+    // the same change lets it go.
+    const protect = (b?.protect ?? false) && a.protect;
+    change("replace", a, props, rep.reasons, protect, rep.deleteFirst, rep.cascadeFrom);
   }
   for (const [id, a] of after) {
     if (!before.has(id)) change("create", a, [], [], a.protect);
@@ -248,6 +278,8 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
 
   // What `pulumi up` would refuse, fail at, or lose data by.
   findings.push(...ownershipFindings(head.resources));
+  const known = (n: string) => !n.includes(UNKNOWN_PART);
+  const baseOf = (c: ResourceChange) => before.get(identity(c.urn))!;
   for (const c of changes) {
     const immutable = LIFECYCLE[c.type]?.immutable ?? [];
     for (const p of c.kind === "update" ? c.properties : []) {
@@ -282,10 +314,9 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
       });
     }
     if (c.kind === "replace" && !c.deleteFirst) {
-      const old = before.get(identity(c.urn))!;
+      const old = baseOf(c);
       const next = headByUrn.get(c.urn)!;
-      const shared = next.owns.filter((n) => !n.includes("?") && old.owns.includes(n));
-      for (const name of shared) {
+      for (const name of next.owns.filter((n) => known(n) && old.owns.includes(n))) {
         findings.push({
           check: "replacement-keeps-name",
           level: "error",
@@ -295,21 +326,31 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
       }
     }
   }
-  // Creates (and create-first replacements) run before deletes: a name the deleted resource
-  // still owns is taken when the new one is created.
+  // Creates and create-first replacements run before every delete (the old halves of those
+  // replacements included): a name a deleted resource still owns is taken by the new one.
   const deletedNames = new Map<string, string>();
-  for (const c of changes.filter((c) => c.kind === "delete")) {
-    for (const n of baseByUrn.get(c.urn)!.owns) if (!n.includes("?")) deletedNames.set(n, c.name);
+  for (const c of changes) {
+    if (c.kind === "delete" || (c.kind === "replace" && !c.deleteFirst)) {
+      for (const n of baseOf(c).owns.filter(known)) deletedNames.set(n, c.name);
+    }
   }
-  for (const c of changes.filter((c) => c.kind === "create")) {
-    for (const n of headByUrn.get(c.urn)!.owns) {
+  for (const c of changes) {
+    const own =
+      c.kind === "create"
+        ? headByUrn.get(c.urn)!.owns
+        : c.kind === "replace" && !c.deleteFirst
+          ? headByUrn.get(c.urn)!.owns.filter((n) => !baseOf(c).owns.includes(n))
+          : [];
+    for (const n of own) {
       const owner = deletedNames.get(n);
-      if (owner === undefined) continue;
+      if (owner === undefined || owner === c.name) continue;
       findings.push({
         check: "create-before-delete",
         level: "error",
         urn: c.urn,
-        message: `${c.name} is created while ${owner} still owns ${n}; the delete comes after the create and removes it (alias the new resource to the old one, or delete first in a separate update)`,
+        message: n.startsWith("talos-node:")
+          ? `${c.name} is created for a node on ${n.slice("talos-node:".length)} while ${owner} still runs there, and that node's removal would reset whichever answers: remove the old node in one change, add the new one in the next`
+          : `${c.name} is created while ${owner} still owns ${n}; the delete comes after the create and removes it (alias the new resource to the old one, or delete first in a separate update)`,
       });
     }
   }
@@ -317,19 +358,26 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
   const headOwners = new Map<string, string>();
   for (const r of head.resources) for (const n of r.owns) headOwners.set(n, r.name);
   for (const c of changes.filter((c) => c.kind === "delete")) {
-    for (const n of baseByUrn.get(c.urn)!.owns) {
+    for (const n of baseOf(c).owns.filter(known)) {
       const owner = headOwners.get(n);
-      if (owner === undefined || n.includes("?")) continue;
+      if (owner === undefined) continue;
       findings.push({
         check: "delete-removes-shared",
         level: "error",
         urn: c.urn,
-        message: `deleting ${c.name} removes ${n}, which ${owner} owns (remove it from the state instead: \`pulumi state delete\`)`,
+        message: n.startsWith("talos-node:")
+          ? `${c.name} resets the node on ${n.slice("talos-node:".length)}, which ${owner} is for: remove the old node in one change, add the new one in the next`
+          : `deleting ${c.name} removes ${n}, which ${owner} owns (remove it from the state instead: \`pulumi state delete\`)`,
       });
     }
   }
   findings.push(...versionFindings(base, head), ...quorumFindings(base, head));
   return { stack: head.stack, changes, counts, findings };
+}
+
+/** A base URN under the head's stack (identities match across stacks). */
+function headUrn(urn: string, head: Plan): string {
+  return urn === "" ? "" : urn.replace(/^urn:pulumi:[^:]+::/, `urn:pulumi:${head.stack}::`);
 }
 
 const minorOf = (v: unknown): [number, number] | undefined => {

@@ -5,7 +5,13 @@
  * deletes what its own successor just wrote, dependents a delete-first replacement takes along.
  * Pure: plans in, findings out. The facts per type are in `components/catalog/lifecycle.ts`.
  */
-import { LIFECYCLE, Replacement, isLogical } from "../../components/catalog/lifecycle";
+import {
+  EXCLUSIVE,
+  Replacement,
+  UNKNOWN_PART,
+  isLogical,
+  lifecycleOf,
+} from "../../components/catalog/lifecycle";
 /** What the analysis reads of a plan resource (`PlanResource` in render.ts has these). */
 export interface LifecycleResource {
   readonly urn: string;
@@ -50,7 +56,7 @@ export function replaceReasons(
   replaceOnChanges: readonly string[] = [],
   inputs: Readonly<Record<string, unknown>> = {},
 ): string[] {
-  const entry = LIFECYCLE[type];
+  const entry = lifecycleOf(type);
   if (entry?.replaceOn === "any") return [...changed];
   const own = typeof entry?.replaceOn === "function" ? entry.replaceOn(inputs) : entry?.replaceOn;
   const prefixes = [...(own ?? []), ...replaceOnChanges];
@@ -61,7 +67,7 @@ export function replaceReasons(
 
 /** The force-new input patterns of a resource at or below one top-level input. */
 function forceNewWithin(r: PlanResource, prop: string): string[] {
-  const entry = LIFECYCLE[r.type];
+  const entry = lifecycleOf(r.type);
   if (entry?.replaceOn === "any") return [prop];
   const own = typeof entry?.replaceOn === "function" ? entry.replaceOn(r.inputs) : entry?.replaceOn;
   return [...(own ?? []), ...r.replaceOnChanges].filter(
@@ -69,14 +75,20 @@ function forceNewWithin(r: PlanResource, prop: string): string[] {
   );
 }
 
-/** Whether the engine deletes the old resource before it creates the new one. */
-export function deletesFirst(r: PlanResource): boolean {
+/**
+ * Whether the engine deletes the old resource before it creates the new one. For explicitly
+ * named Kubernetes objects the provider does so only when the name and namespace stay the same
+ * (`before`: the resource in the state).
+ */
+export function deletesFirst(r: PlanResource, before?: PlanResource): boolean {
   if (r.deleteBeforeReplace) return true;
-  const entry = LIFECYCLE[r.type];
+  const entry = lifecycleOf(r.type);
   if (entry === undefined) return false;
   if (entry.replacement === Replacement.deleteBeforeReplace) return true;
   if (entry.replacement !== Replacement.deleteFirstWhenNamed) return false;
-  return entry.named !== undefined ? entry.named(r.inputs) : r.owns.length > 0;
+  if (entry.named !== undefined) return entry.named(r.inputs);
+  if (r.owns.length === 0) return false;
+  return before === undefined || before.owns.every((n) => r.owns.includes(n));
 }
 
 /** Whether an input path is one the program ignores after creation. */
@@ -90,11 +102,27 @@ export function ownershipFindings(resources: readonly PlanResource[]): Finding[]
   for (const r of resources) {
     for (const name of r.owns) {
       // A name with an unknown part could be anything: it proves no collision.
-      if (name.includes("?")) continue;
+      if (name.includes(UNKNOWN_PART)) continue;
       owners.set(name, [...(owners.get(name) ?? []), r]);
     }
   }
   const findings: Finding[] = [];
+  // A name owned outright (a CNAME's) collides with every name below it.
+  for (const [name, rs] of owners) {
+    if (!name.endsWith(EXCLUSIVE)) continue;
+    const prefix = name.slice(0, -EXCLUSIVE.length + 1);
+    for (const [other, os] of owners) {
+      if (other === name || !other.startsWith(prefix)) continue;
+      for (const o of os) {
+        findings.push({
+          check: "one-owner-per-name",
+          level: "error",
+          urn: o.urn,
+          message: `${other} lies under ${name.slice(0, -EXCLUSIVE.length)}, which ${rs[0]!.name} owns outright (a CNAME has no other record beside it)`,
+        });
+      }
+    }
+  }
   for (const [name, rs] of [...owners].sort(([a], [b]) => a.localeCompare(b))) {
     if (rs.length < 2) continue;
     for (const r of rs.slice(1)) {

@@ -8,6 +8,7 @@ import {
 } from "@pulumi/pulumi/runtime/rpc";
 import { physicalNames, type LifecycleFacts } from "../../components/catalog/lifecycle";
 import { ownershipFindings, type Finding } from "./lifecycle";
+import { resourceUrn, type Registration } from "./monitor";
 import type { Evaluation } from "./run";
 import { secretDigests, secretViews } from "./views";
 
@@ -34,6 +35,8 @@ export interface PlanResource {
   readonly replaceOnChanges: readonly string[];
   /** The physical names this resource owns in a real system (see `physicalNames`). */
   readonly owns: readonly string[];
+  /** Earlier URNs of the resource (its `aliases` option): the engine matches the state by them. */
+  readonly aliases: readonly string[];
   readonly inputs: Record<string, unknown>;
   /** A keyed digest of each secret input, by path: secret changes show without their values. */
   readonly secretDigests?: Readonly<Record<string, string>>;
@@ -104,6 +107,24 @@ export function displayValue(value: unknown, showSecrets: boolean): unknown {
   return out;
 }
 
+/** The URNs a registration's aliases stand for, as the engine computes them. */
+function aliasUrns(r: Registration, stack: string, project: string): string[] {
+  const urns = r.aliases.map((a) => {
+    if (typeof a["urn"] === "string") return a["urn"];
+    const parent =
+      a["noParent"] === true ? "" : typeof a["parentUrn"] === "string" ? a["parentUrn"] : r.parent;
+    const str = (k: string, d: string) => (typeof a[k] === "string" ? (a[k] as string) : d);
+    return resourceUrn(
+      str("stack", stack),
+      str("project", project),
+      parent,
+      str("type", r.type),
+      str("name", r.name),
+    );
+  });
+  return [...new Set(urns)].sort();
+}
+
 const nonEmpty = <K extends string, V extends object>(key: K, value: V): Partial<Record<K, V>> =>
   Object.keys(value).length > 0 ? ({ [key]: value } as Record<K, V>) : {};
 
@@ -156,6 +177,7 @@ export function buildPlan(
             ? (clusters.get(providerUrn(r.provider)) ?? "default")
             : undefined,
         ),
+        aliases: aliasUrns(r, ev.stack, ev.project),
         inputs,
         ...nonEmpty(
           "secretDigests",
