@@ -1,5 +1,12 @@
+import { spawnSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runPlanCli, runPlanProcess, type CliResult } from "../helpers/cli";
+import {
+  REPO_ROOT,
+  hasStackTrace,
+  runPlanCli,
+  runPlanProcess,
+  type CliResult,
+} from "../helpers/cli";
 
 const PEM = /-----BEGIN [A-Z ]*-----/;
 /** base64 of "-----BEGIN" at each of the three byte alignments. */
@@ -106,6 +113,19 @@ describe("npm run plan as its own process", () => {
       stdout: inProcess.stdout,
       stderr: "",
     });
+  });
+});
+
+describe("npm run plan into a reader that stops early", () => {
+  it("ends quietly when the pipe closes (`| head`): no EPIPE trace", () => {
+    const plan = `"${process.execPath}" --import tsx tools/plan.ts prod --json`;
+    const res = spawnSync("sh", ["-c", `${plan} | head -c 100 > /dev/null`], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+    });
+    expect(res.status).toBe(0);
+    expect(res.stderr).toBe("");
+    expect(hasStackTrace(res.stderr)).toBe(false);
   });
 });
 

@@ -106,7 +106,7 @@ describe("npm run plan: bad input", () => {
   it("an unknown option exits 1 with the usage", async () => {
     const res = await runPlanCli(["dev", "--jsn"]);
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/^error: Unknown option '--jsn'/);
+    expect(res.stderr).toMatch(/^error: unknown option --jsn \(did you mean --json\?\)\n/);
     expect(res.stderr).toContain("usage: npm run plan -- <stack>");
   });
 });
@@ -150,5 +150,67 @@ describe("npm run plan: one validation phase, every problem at once with its key
         '  - homebrew-dev:cluster.workerPools[0].labels["kubernetes.io/role"]: got "kubernetes.io/role"; expected a key outside kubernetes.io and k8s.io (workers label themselves with kubelet credentials, which NodeRestriction limits there to node.kubernetes.io/*, kubelet.kubernetes.io/* and a few well-known keys)\n',
     );
     expect(res.stderr).not.toMatch(/serializing/);
+  });
+});
+
+describe("npm run plan: arguments and files, from wherever it is run", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "plan-args-"));
+
+  it("a mistyped flag exits 1 with the nearest one", async () => {
+    const res = await runPlanCli(["prod", "--jsn"]);
+    expect(res.code).toBe(1);
+    expect(res.stderr.split("\n")[0]).toBe("error: unknown option --jsn (did you mean --json?)");
+    expect(hasStackTrace(res.stderr)).toBe(false);
+    const far = await runPlanCli(["prod", "--frobnicate"]);
+    expect(far.stderr.split("\n")[0]).toBe("error: unknown option --frobnicate");
+    const value = await runPlanCli(["prod", "--config"]);
+    expect(value.stderr.split("\n")[0]).toMatch(/^error: option --config <value> argument missing/);
+  });
+
+  it("a malformed base plan exits 1 saying what is wrong with it, never a stack trace", async () => {
+    const cases: [string, string][] = [
+      ["not json", "Unexpected token"],
+      ["null", "it has no resources list"],
+      ['{"resources": {}}', "it has no resources list"],
+      ['{"resources": [null]}', "resources[0] has no urn"],
+      ['{"resources": [{"urn": "u"}]}', "resources[0].type is not a string"],
+      [
+        '{"resources": [{"urn": "u", "type": "t", "name": "n", "inputs": []}]}',
+        "resources[0].inputs is not an object",
+      ],
+      [
+        '{"resources": [{"urn": "u", "type": "t", "name": "n", "owns": [1]}]}',
+        "resources[0].owns is not a list of strings",
+      ],
+    ];
+    for (const [i, [text, why]] of cases.entries()) {
+      const file = path.join(dir, `base-${i}.json`);
+      writeFileSync(file, text);
+      const res = await runPlanCli(["dev", "--diff", file]);
+      expect(res.code, text).toBe(1);
+      expect(res.stderr, text).toContain(`is not a plan made with --json (`);
+      expect(res.stderr, text).toContain(why);
+      expect(hasStackTrace(res.stderr), text).toBe(false);
+    }
+  });
+
+  it("relative --config and --diff paths are taken from the directory npm was run in", async () => {
+    const sub = path.join(dir, "work");
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(
+      path.join(sub, "dev.yaml"),
+      readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.dev.yaml")),
+    );
+    // `npm run` starts the command in the project root and names the caller's directory in INIT_CWD.
+    const plan = await runPlanCli(["dev", "--config", "dev.yaml", "--json"], { INIT_CWD: sub });
+    expect(plan.stderr).toBe("");
+    expect(plan.code).toBe(0);
+    writeFileSync(path.join(sub, "base.json"), plan.stdout);
+    const diff = await runPlanCli(["dev", "--config", "dev.yaml", "--diff", "base.json"], {
+      INIT_CWD: sub,
+    });
+    expect(diff.stderr).toBe("");
+    expect(JSON.parse(diff.stdout).counts).toEqual({ create: 0, update: 0, replace: 0, delete: 0 });
   });
 });

@@ -468,7 +468,7 @@ describe("plans made before the lifecycle fields", () => {
       ignoreChanges: [],
       deleteBeforeReplace: false,
     });
-    expect(() => normalizePlan({ resources: [{}] } as never)).toThrow("a resource has no urn");
+    expect(() => normalizePlan({ resources: [{}] } as never)).toThrow("resources[0] has no urn");
     expect(() => normalizePlan(null as never)).toThrow("it has no resources list");
   });
 });

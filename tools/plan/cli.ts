@@ -4,6 +4,7 @@
  * Node's start-up, not the plan).
  */
 import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { diffPlans, normalizePlan } from "./diff";
 import { renderMarkdown } from "./markdown";
@@ -21,6 +22,48 @@ export const USAGE = `usage: npm run plan -- <stack> [--config FILE] [--json] [-
   --diff BASE.json compare with an earlier plan (the --json output of the base branch)
   --markdown       print the comparison as a pull-request comment (with --diff)
 `;
+
+/** The flags the command knows, for suggestions. */
+const FLAGS = ["config", "json", "show-secrets", "diff", "markdown", "help"];
+
+/**
+ * A path the user typed, from the directory they typed it in: `npm run` starts the command in the
+ * project root and keeps the caller's directory in `INIT_CWD`.
+ */
+export function fromCwd(file: string): string {
+  return path.resolve(process.env["INIT_CWD"] ?? process.cwd(), file);
+}
+
+/** Edit distance of two short strings (flag names). */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** What was wrong with the arguments, in one line, with the nearest flag for a mistyped one. */
+function argumentError(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  const unknown = /Unknown option '(-{1,2})([^']+)'/.exec(e.message ?? "");
+  if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && unknown !== null) {
+    const given = unknown[2]!;
+    const best = FLAGS.map((f) => ({ f, d: distance(given, f) })).sort((x, y) => x.d - y.d)[0]!;
+    const near = best.d <= 2 || best.f.startsWith(given) ? ` (did you mean --${best.f}?)` : "";
+    return `unknown option ${unknown[1]}${given}${near}`;
+  }
+  if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    return (e.message ?? "").replace(/^Option '([^']+)'/, "option $1").split(". ")[0]!;
+  }
+  return e.message ?? String(err);
+}
 
 export interface CliResult {
   readonly code: number;
@@ -54,7 +97,7 @@ export async function planCli(argv: readonly string[], opts: CliOptions = {}): P
       },
     });
   } catch (err) {
-    return fail(`error: ${(err as Error).message}\n\n${USAGE}`);
+    return fail(`error: ${argumentError(err)}\n\n${USAGE}`);
   }
   const { values, positionals } = parsed;
   if (values.help) return { code: 0, stdout: USAGE, stderr: "" };
@@ -71,7 +114,7 @@ export async function planCli(argv: readonly string[], opts: CliOptions = {}): P
   let base: Plan | undefined;
   if (values.diff !== undefined) {
     try {
-      base = normalizePlan(JSON.parse(readFileSync(values.diff, "utf8")) as Plan);
+      base = normalizePlan(JSON.parse(readFileSync(fromCwd(values.diff), "utf8")) as Plan);
     } catch (err) {
       return fail(
         `error: ${values.diff} is not a plan made with --json (${(err as Error).message})\n`,
@@ -84,7 +127,7 @@ export async function planCli(argv: readonly string[], opts: CliOptions = {}): P
   try {
     const evaluation = await evaluate({
       stack,
-      ...(values.config !== undefined ? { configFile: values.config } : {}),
+      ...(values.config !== undefined ? { configFile: fromCwd(values.config) } : {}),
       ...(opts.program !== undefined ? { program: opts.program } : {}),
     });
     // Policies judge what the engine would give them (secrets unwrapped); their messages are
@@ -94,7 +137,14 @@ export async function planCli(argv: readonly string[], opts: CliOptions = {}): P
     let stdout: string;
     let findings = plan.findings;
     if (base !== undefined) {
-      const diff = diffPlans(base, plan);
+      let diff;
+      try {
+        diff = diffPlans(base, plan);
+      } catch (err) {
+        return fail(
+          `error: ${values.diff} is not a plan made with --json (${(err as Error).message})\n`,
+        );
+      }
       findings = diff.findings;
       stdout = values.markdown ? renderMarkdown(diff, plan) : `${JSON.stringify(diff, null, 2)}\n`;
     } else {

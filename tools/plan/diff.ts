@@ -79,6 +79,9 @@ export function propertyChanges(before: unknown, after: unknown, path = ""): Pro
   return [{ path: path || "(value)", before, after }];
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
 /**
  * A plan read from a file, with what plans made before the lifecycle fields lack filled in
  * (nothing owned, no options): a base branch's plan compares however old its tool was.
@@ -89,22 +92,54 @@ export function normalizePlan(plan: Plan): Plan {
   }
   return {
     ...plan,
-    facts: plan.facts ?? { sharedDatastores: [] },
-    findings: plan.findings ?? [],
-    resources: plan.resources.map((r) => {
-      if (typeof r !== "object" || r === null || typeof r.urn !== "string") {
-        throw new Error("a resource has no urn");
+    facts:
+      isRecord(plan.facts) && Array.isArray(plan.facts["sharedDatastores"])
+        ? plan.facts
+        : { sharedDatastores: [] },
+    findings: Array.isArray(plan.findings) ? plan.findings : [],
+    outputs: isRecord(plan.outputs) ? plan.outputs : {},
+    resources: plan.resources.map((resource, i): PlanResource => {
+      const r = resource as unknown as Record<string, unknown>;
+      if (!isRecord(r) || typeof r["urn"] !== "string") {
+        throw new Error(`resources[${i}] has no urn`);
       }
+      for (const key of ["type", "name"] as const) {
+        if (typeof r[key] !== "string") throw new Error(`resources[${i}].${key} is not a string`);
+      }
+      for (const key of ["inputs", "propertyDependencies", "secretDigests", "views"] as const) {
+        if (r[key] !== undefined && !isRecord(r[key])) {
+          throw new Error(`resources[${i}].${key} is not an object`);
+        }
+      }
+      for (const key of [
+        "dependsOn",
+        "ignoreChanges",
+        "replaceOnChanges",
+        "owns",
+        "aliases",
+      ] as const) {
+        if (
+          r[key] !== undefined &&
+          !(Array.isArray(r[key]) && r[key].every((x) => typeof x === "string"))
+        ) {
+          throw new Error(`resources[${i}].${key} is not a list of strings`);
+        }
+      }
+      const list = (k: string) => (r[k] as string[] | undefined) ?? [];
       return {
-        ...r,
-        dependsOn: r.dependsOn ?? [],
-        propertyDependencies: r.propertyDependencies ?? {},
-        deleteBeforeReplace: r.deleteBeforeReplace ?? false,
-        ignoreChanges: r.ignoreChanges ?? [],
-        replaceOnChanges: r.replaceOnChanges ?? [],
-        owns: r.owns ?? [],
-        aliases: r.aliases ?? [],
-        inputs: r.inputs ?? {},
+        ...(resource as PlanResource),
+        parent: typeof r["parent"] === "string" ? r["parent"] : "",
+        provider: typeof r["provider"] === "string" ? r["provider"] : "",
+        dependsOn: list("dependsOn"),
+        propertyDependencies:
+          (r["propertyDependencies"] as Record<string, string[]> | undefined) ?? {},
+        protect: r["protect"] === true,
+        deleteBeforeReplace: r["deleteBeforeReplace"] === true,
+        ignoreChanges: list("ignoreChanges"),
+        replaceOnChanges: list("replaceOnChanges"),
+        owns: list("owns"),
+        aliases: list("aliases"),
+        inputs: (r["inputs"] as Record<string, unknown> | undefined) ?? {},
       };
     }),
   };
