@@ -57,6 +57,22 @@ export function planStackWithProblems(spec: StackConfig): {
   const cluster = planClusterWithProblems(spec.cluster, spec.proxmox);
   problems.push(...cluster.problems);
   const tunnel = hasIngress(spec);
+  // Settings that would be silently ignored are refused at their key.
+  if (tunnel && spec.edge?.ingressTarget !== undefined) {
+    problems.push({
+      path: ["edge", "ingressTarget"],
+      message:
+        "has no effect while the tunnel is on (platform.ingress.enabled): exposed names point at the tunnel; remove it, or turn the ingress off to point them here",
+    });
+  }
+  const o = spec.platform.observability;
+  if (!o.enabled && o.grafanaHostname !== undefined) {
+    problems.push({
+      path: ["platform", "observability", "grafanaHostname"],
+      message:
+        "has no effect while observability is off (platform.observability.enabled): there is no Grafana to expose",
+    });
+  }
   let edge: EdgePlan | undefined;
   if (spec.edge !== undefined) {
     const planned = planEdgeWithProblems(spec.edge, exposedNames(spec, { tunnel }));

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { PLAN_LIMITS, exposedNames, planEdge } from "../../components/edge";
+import { hasIngress } from "../../components/kubernetes/platform";
 import { runPlanCli } from "../helpers/cli";
 import { shippedStack as stack } from "../helpers/stacks";
 
@@ -17,12 +18,12 @@ interface PlannedResource {
 describe("the shipped stacks' edges", () => {
   it.each(STACKS)("%s: plans its records, redirects and cache rules", (name) => {
     const c = stack(name);
-    expect(() => planEdge(c.edge!, exposedNames(c))).not.toThrow();
+    expect(() => planEdge(c.edge!, exposedNames(c, { tunnel: hasIngress(c) }))).not.toThrow();
   });
 
   it("prod: dozens of records and redirects, both single rules and bulk lists within pro", () => {
     const c = stack("prod");
-    const p = planEdge(c.edge!, exposedNames(c));
+    const p = planEdge(c.edge!, exposedNames(c, { tunnel: hasIngress(c) }));
     const limits = PLAN_LIMITS[c.edge!.plan];
     expect(c.edge!.plan).toBe("pro");
     expect(p.records.records.length).toBeGreaterThanOrEqual(24);
@@ -48,7 +49,11 @@ describe("the shipped stacks' edges", () => {
     const owners = new Map<string, string[]>();
     for (const name of STACKS) {
       const c = stack(name);
-      if (planEdge(c.edge!, exposedNames(c)).redirects.bulk.lists.length === 0) continue;
+      if (
+        planEdge(c.edge!, exposedNames(c, { tunnel: hasIngress(c) })).redirects.bulk.lists
+          .length === 0
+      )
+        continue;
       owners.set(c.edge!.accountId, [...(owners.get(c.edge!.accountId) ?? []), name]);
     }
     for (const names of owners.values()) expect(names).toHaveLength(1);

@@ -374,8 +374,10 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
 
 describe("day 2 on staging without the tunnel", () => {
   it("change the ingress target: each exposed name's record changes in place", async () => {
-    const noTunnel: Edit = (doc) =>
+    const noTunnel: Edit = (doc) => {
       doc.setIn(["config", "homebrew-dev:platform", "ingress", "enabled"], false);
+      doc.setIn(["config", "homebrew-dev:edge", "ingressTarget"], "203.0.113.20");
+    };
     const base = await planOf("staging", noTunnel);
     const head = await planOf("staging", (doc) => {
       noTunnel(doc);
