@@ -161,21 +161,16 @@ export const oddControlPlanes = stackPolicy({
 export const STATEFUL_TYPES = [
   "cloudflare:index/zone:Zone",
   "kubernetes:core/v1:PersistentVolumeClaim",
-  "proxmoxve:index/vmLegacy:VmLegacy",
 ];
 
 export const protectStateful = stackPolicy({
   name: "protect-stateful-resources",
   description:
-    "Zones, volumes and control-plane VMs are protected from deletion (mandatory in prod).",
+    "Zones and volumes are protected from deletion (mandatory in prod). Control-plane VMs are proxmox-protect-control-planes' (one fact, one finding).",
   enforcementLevel: "advisory",
   check: (args, report) => {
-    const cps = new Set(controlPlaneVms(args.resources).map((r) => r.urn));
     for (const r of args.resources) {
       if (!STATEFUL_TYPES.includes(r.type)) continue;
-      if (r.type === "proxmoxve:index/vmLegacy:VmLegacy" && !cps.has(r.urn)) continue;
-      // A retiring control plane is unprotected on purpose: the next change removes it.
-      if (Array.isArray(props(r)["tags"]) && props(r)["tags"].includes("retiring")) continue;
       if (r.opts?.protect !== true) report(`${r.name} (${r.type}) is not protected`, r.urn);
     }
   },

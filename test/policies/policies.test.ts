@@ -609,9 +609,13 @@ const cases: Case[] = [
         "zone (cloudflare:index/zone:Zone) is not protected",
       ],
       [
-        "control plane",
-        () => [vm(() => undefined, false)],
-        "cp-1 (proxmoxve:index/vmLegacy:VmLegacy) is not protected",
+        "volume",
+        () => [
+          resource("kubernetes:core/v1:PersistentVolumeClaim", "data", {
+            metadata: { name: "data", namespace: "db" },
+          }),
+        ],
+        "data (kubernetes:core/v1:PersistentVolumeClaim) is not protected",
       ],
     ],
   },
@@ -699,6 +703,16 @@ describe("the policy pack", () => {
 
   it("every policy has a case here", () => {
     expect(cases.map((c) => c.policy).sort()).toEqual(allPolicies.map((p) => p.name).sort());
+  });
+
+  it("reports one fact once: an unprotected control plane is one finding in every environment", async () => {
+    for (const env of ["dev", "staging", "prod"] as const) {
+      const results = await runPolicies([vm(() => undefined, false)], policiesFor(env));
+      expect(
+        results.map((r) => r.policy),
+        env,
+      ).toEqual(["proxmox-protect-control-planes"]);
+    }
   });
 
   it("is stricter in prod than in dev", () => {
