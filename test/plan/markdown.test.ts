@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { diffPlans, replaceReasons } from "../../tools/plan/diff";
 import { commentMarker, DEFAULT_BUDGET, renderMarkdown, verdict } from "../../tools/plan/markdown";
 import { renderMermaid } from "../../tools/plan/mermaid";
-import type { Plan, PlanResource } from "../../tools/plan/render";
+import type { Plan, PlanResource, PolicyResult } from "../../tools/plan/render";
 import { runPlanCli } from "../helpers/cli";
 import { planOfResources as planOf, planResource } from "../helpers/plans";
 import { planEditedStack } from "../helpers/stacks";
@@ -164,6 +164,43 @@ describe("diff rules", () => {
     expect(verdict(diff, 2)).toBe(
       "**Blocked**: 2 mandatory policy violations, 1 lifecycle error (`pulumi up` would fail or lose data).",
     );
+  });
+
+  it("policy results show what the change adds and resolves first; standing ones are collapsed and counted", () => {
+    const r = (name: string) =>
+      planResource({
+        urn: `urn:pulumi:prod::homebrew-dev::t:index:R::${name}`,
+        type: "t:index:R",
+        name,
+      });
+    const finding = (name: string, message: string): PolicyResult => ({
+      policy: "image-digest-preferred",
+      level: "advisory",
+      urn: `urn:pulumi:prod::homebrew-dev::t:index:R::${name}`,
+      message,
+    });
+    const base = {
+      ...planOf([r("a"), r("b")]),
+      policies: [finding("a", "old"), finding("b", "both")],
+    };
+    const head = {
+      ...planOf([r("b"), r("c")]),
+      policies: [finding("b", "both"), finding("c", "new")],
+    };
+    const diff = diffPlans(base, head);
+    expect(diff.policies).toEqual({
+      added: [finding("c", "new")],
+      resolved: [finding("a", "old")],
+      standing: [finding("b", "both")],
+    });
+    const md = renderMarkdown(diff, head);
+    const section = md.slice(md.indexOf("#### Policies"), md.indexOf("#### Changed properties"));
+    expect(section).toContain("0 mandatory, 2 advisory: 1 new, 1 resolved, 1 standing.");
+    expect(section.indexOf("New:")).toBeLessThan(section.indexOf("Resolved:"));
+    expect(section.indexOf("Resolved:")).toBeLessThan(
+      section.indexOf("<details><summary>1 standing"),
+    );
+    expect(section).toContain("- **advisory** `image-digest-preferred` on `c`: new");
   });
 
   it("the size budget holds on a huge diff and never cuts the top sections", () => {

@@ -14,7 +14,7 @@ import {
   type Replace,
 } from "./lifecycle";
 import { talosUpgradeProblem } from "../../components/catalog/talos";
-import { SECRET, UNKNOWN, type Plan, type PlanResource } from "./render";
+import { SECRET, UNKNOWN, type Plan, type PlanResource, type PolicyResult } from "./render";
 
 /** What a deployment would do to one resource. */
 export const ChangeKind = {
@@ -60,6 +60,24 @@ export interface PlanDiff {
   readonly counts: Readonly<Record<ChangeKind, number>>;
   /** What would fail or lose data on the way; errors block the change. */
   readonly findings: readonly Finding[];
+  /** Policy results of the change: new in the head, resolved since the base, standing in both. */
+  readonly policies: {
+    readonly added: readonly PolicyResult[];
+    readonly resolved: readonly PolicyResult[];
+    readonly standing: readonly PolicyResult[];
+  };
+}
+
+/** Policy results by what they say about what: the policy, the resource and the message. */
+export function policyChanges(base: Plan, head: Plan): PlanDiff["policies"] {
+  const key = (p: PolicyResult) => `${p.policy}\0${identity(p.urn)}\0${p.message}`;
+  const before = new Set((base.policies ?? []).map(key));
+  const after = new Set(head.policies.map(key));
+  return {
+    added: head.policies.filter((p) => !before.has(key(p))),
+    resolved: (base.policies ?? []).filter((p) => !after.has(key(p))),
+    standing: head.policies.filter((p) => before.has(key(p))),
+  };
 }
 
 export { replaceReasons };
@@ -97,6 +115,7 @@ export function normalizePlan(plan: Plan): Plan {
         ? plan.facts
         : { sharedDatastores: [] },
     findings: Array.isArray(plan.findings) ? plan.findings : [],
+    policies: Array.isArray(plan.policies) ? plan.policies : [],
     outputs: isRecord(plan.outputs) ? plan.outputs : {},
     resources: plan.resources.map((resource, i): PlanResource => {
       const r = resource as unknown as Record<string, unknown>;
@@ -407,7 +426,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
     }
   }
   findings.push(...versionFindings(base, head), ...quorumFindings(base, head));
-  return { stack: head.stack, changes, counts, findings };
+  return { stack: head.stack, changes, counts, findings, policies: policyChanges(base, head) };
 }
 
 /** A base URN under the head's stack (identities match across stacks). */

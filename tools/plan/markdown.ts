@@ -1,6 +1,6 @@
 import type { ChangeKind, PlanDiff, ResourceChange } from "./diff";
 import { renderMermaid } from "./mermaid";
-import { SECRET, type Plan } from "./render";
+import { SECRET, type Plan, type PolicyResult } from "./render";
 
 /** GitHub refuses comments over 65,536 characters; stay well below. */
 export const DEFAULT_BUDGET = 60_000;
@@ -162,16 +162,37 @@ export function renderMarkdown(diff: PlanDiff, head: Plan, opts: MarkdownOptions
     }
     top.push("");
   }
+  // What the change does to the policy results first; what stands in both is counted, and listed
+  // collapsed.
+  const line = (p: PolicyResult) =>
+    `- **${p.level}** ${code(p.policy)} on ${code(p.urn.split("::").pop() ?? p.urn)}: ${p.message}`;
+  const byLevel = (ps: readonly PolicyResult[]) =>
+    [...ps].sort((a, b) => (a.level === b.level ? 0 : a.level === "mandatory" ? -1 : 1));
+  const { added, resolved, standing } = diff.policies ?? {
+    added: head.policies,
+    resolved: [],
+    standing: [],
+  };
   top.push(
     "#### Policies",
     "",
     mandatory.length + advisory.length === 0
       ? "No policy violations."
-      : `${mandatory.length} mandatory, ${advisory.length} advisory:`,
+      : `${mandatory.length} mandatory, ${advisory.length} advisory: ${added.length} new, ${resolved.length} resolved, ${standing.length} standing.`,
   );
-  for (const p of [...mandatory, ...advisory]) {
+  if (added.length > 0) top.push("", "New:", ...byLevel(added).map(line));
+  if (resolved.length > 0) top.push("", "Resolved:", ...byLevel(resolved).map(line));
+  if (standing.length > 0) {
     top.push(
-      `- **${p.level}** ${code(p.policy)} on ${code(p.urn.split("::").pop() ?? p.urn)}: ${p.message}`,
+      "",
+      `<details><summary>${standing.length} standing (also on the base)</summary>`,
+      "",
+      ...byLevel(standing).slice(0, MAX_DANGER_LINES).map(line),
+      ...(standing.length > MAX_DANGER_LINES
+        ? [`- _…and ${standing.length - MAX_DANGER_LINES} more._`]
+        : []),
+      "",
+      "</details>",
     );
   }
   top.push("");
