@@ -126,6 +126,7 @@ export const TALOSCTL: Readonly<Record<string, CliCommand>> = {
 export const KUBECTL_GLOBAL_FLAGS: Readonly<Record<string, FlagKind>> = { kubeconfig: "string" };
 export const KUBECTL: Readonly<Record<string, CliCommand>> = {
   cordon: { flags: { "dry-run": "string", selector: "string" }, args: 1 },
+  uncordon: { flags: { "dry-run": "string", selector: "string" }, args: 1 },
   drain: {
     flags: {
       "ignore-daemonsets": "boolean",

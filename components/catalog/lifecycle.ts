@@ -64,7 +64,12 @@ export interface TypeLifecycle {
    * looks at more than the path).
    * @default - always
    */
-  readonly replaceIf?: (path: string, before: unknown, after: unknown) => boolean;
+  readonly replaceIf?: (
+    path: string,
+    value: { readonly before: unknown; readonly after: unknown },
+    before: Readonly<Record<string, unknown>>,
+    after: Readonly<Record<string, unknown>>,
+  ) => boolean;
   /**
    * For `deleteFirstWhenNamed`: whether these inputs name the resource explicitly.
    * @default - it owns a physical name
@@ -308,12 +313,17 @@ export const LIFECYCLE: Readonly<Record<string, TypeLifecycle>> = {
   // nothing replaces it, and only a changed identifier does (adding or removing one does not). A
   // replaced provider replaces every resource it manages.
   "pulumi:providers:kubernetes": {
-    replaceOn: (i) =>
-      i["clusterIdentifier"] !== undefined
-        ? ["clusterIdentifier"]
-        : ["kubeconfig", "context", "cluster"],
-    replaceIf: (path, before, after) =>
-      path !== "clusterIdentifier" || (before !== undefined && after !== undefined),
+    replaceOn: ["clusterIdentifier", "kubeconfig", "context", "cluster"],
+    // The identifier replaces when it changes between two values; the kubeconfig, context and
+    // cluster replace unless the identifier is set on both sides and the same (adding it in the
+    // same change as a new kubeconfig still replaces).
+    replaceIf: (path, value, before, after) =>
+      path === "clusterIdentifier"
+        ? value.before !== undefined && value.after !== undefined
+        : !(
+            before["clusterIdentifier"] !== undefined &&
+            before["clusterIdentifier"] === after["clusterIdentifier"]
+          ),
     replacement: Replacement.createBeforeDelete,
     source: "pulumi/pulumi-kubernetes v4.32.0 provider/pkg/provider/provider.go",
   },

@@ -204,6 +204,14 @@ function clusterProblems(
   if (k8s !== undefined) problems.push({ path: ["cluster", "kubernetesVersion"], message: k8s });
   // Control-plane count: etcd needs a majority; an even count adds no fault tolerance.
   const cpCount = cluster.controlPlane.nodes.length;
+  // Retired control planes are removed next: the rest must keep a majority of the members.
+  const retiring = cluster.controlPlane.nodes.filter((n) => n.retire).length;
+  if (retiring > 0 && cpCount - retiring < Math.floor(cpCount / 2) + 1) {
+    problems.push({
+      path: ["cluster", "controlPlane", "nodes"],
+      message: `retiring ${retiring} of ${cpCount} control planes leaves ${cpCount - retiring}, fewer than etcd's quorum of ${Math.floor(cpCount / 2) + 1}`,
+    });
+  }
   if (cpCount % 2 === 0) {
     problems.push({
       path: ["cluster", "controlPlane", "nodes"],

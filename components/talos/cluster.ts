@@ -386,6 +386,7 @@ export class TalosCluster extends pulumi.ComponentResource {
             schematic: { officialExtensions: extensionsFor(features) },
             talosVersion: args.talosVersion,
             hosts,
+            allHosts: args.hosts.map((h) => ({ name: h.name, datastoreId: h.imageDatastore })),
             sharedDatastores: args.sharedDatastores ?? [],
           },
           parent,
@@ -586,7 +587,7 @@ export class TalosCluster extends pulumi.ComponentResource {
       );
       previousRemoval = new command.local.Command(
         `${name}-remove-${node.name}`,
-        { create: RECORD_ONLY, delete: removeNodeScript(target(node)) },
+        { create: RECORD_ONLY, delete: removeNodeScript(target(node), controlPlaneIps) },
         {
           parent: this,
           dependsOn: [

@@ -22,12 +22,13 @@ export interface TalosImageArgs {
   readonly schematic: Schematic;
   /** Talos release, e.g. `v1.13.9`. */
   readonly talosVersion: string;
-  /**
-   * Proxmox hosts that need the image, in the stack's host order: it is downloaded once per host,
-   * or once per shared datastore by the first of them on it (the host that downloaded it before
-   * the datastore was declared shared, whose download the shared one takes over by an alias).
-   */
+  /** Proxmox hosts that need the image, in the stack's host order. */
   readonly hosts: readonly ImageHost[];
+  /**
+   * Every host of the stack in stack order: on a shared datastore the first of them downloads.
+   * @default - the hosts that need the image
+   */
+  readonly allHosts?: readonly ImageHost[];
   /**
    * Datastores every host sees as one (CephFS, NFS): a file there exists once.
    * @default []
@@ -41,15 +42,20 @@ export interface ImageDownload {
   readonly from: ImageHost;
   /** The host, or the shared datastore, the download is named after. */
   readonly key: string;
+  /** On a shared datastore: the host whose own download this one was before (its alias). */
+  readonly was?: string;
 }
 
 /**
- * The download that serves each host needing the image: its own, or on a shared datastore one
- * made by the first of those hosts (in the order given) on that datastore. Pure.
+ * The download that serves each host needing the image: its own; on a shared datastore, one made
+ * by the first host of the stack on that datastore (whichever hosts run nodes, so that moving
+ * nodes never moves it), which takes over the download of the first host needing it (the one it
+ * had before the datastore was declared shared). Pure.
  */
 export function imageDownloads(
   hosts: readonly ImageHost[],
   sharedDatastores: readonly string[] = [],
+  allHosts: readonly ImageHost[] = hosts,
 ): Record<string, ImageDownload> {
   const out: Record<string, ImageDownload> = {};
   for (const h of hosts) {
@@ -57,8 +63,9 @@ export function imageDownloads(
       out[h.name] = { from: h, key: h.name };
       continue;
     }
-    const first = hosts.find((a) => a.datastoreId === h.datastoreId) ?? h;
-    out[h.name] = { from: first, key: h.datastoreId };
+    const first = allHosts.find((a) => a.datastoreId === h.datastoreId) ?? h;
+    const was = hosts.find((a) => a.datastoreId === h.datastoreId) ?? h;
+    out[h.name] = { from: first, key: h.datastoreId, was: was.name };
   }
   return out;
 }
@@ -119,8 +126,8 @@ export class TalosImage extends pulumi.ComponentResource {
     const fileIds: Record<string, string> = {};
     const downloads: Record<string, pulumi.Resource> = {};
     const byKey = new Map<string, proxmoxve.download.File>();
-    const plan = imageDownloads(args.hosts, args.sharedDatastores);
-    for (const [hostName, { from, key }] of Object.entries(plan)) {
+    const plan = imageDownloads(args.hosts, args.sharedDatastores, args.allHosts);
+    for (const [hostName, { from, key, was }] of Object.entries(plan)) {
       let file = byKey.get(key);
       if (file === undefined) {
         file = new proxmoxve.download.File(
@@ -143,12 +150,9 @@ export class TalosImage extends pulumi.ComponentResource {
             parent: this,
             dependsOn: [registration],
             deleteBeforeReplace: true,
-            // On a shared datastore: named after its host before shared datastores were known
-            // (the same download), and which host downloads is of no account once the file is
-            // there, so another first host (nodes moved) downloads nothing again.
-            ...(key !== from.name
-              ? { aliases: [{ name: `${name}-${from.name}` }], ignoreChanges: ["nodeName"] }
-              : {}),
+            // On a shared datastore: the download its first host had before shared datastores
+            // were declared (the same file).
+            ...(was !== undefined ? { aliases: [{ name: `${name}-${was}` }] } : {}),
           },
         );
         byKey.set(key, file);

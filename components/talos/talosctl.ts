@@ -145,6 +145,11 @@ export function upgradeScript(t: NodeTarget, to: UpgradeTarget): string {
     `if ${talosctl(t, t.ip)} version | sed -n '/^Server:/,$p' | grep -q 'Tag:[[:space:]]*${to.talosVersion}$' \\`,
     `  && ${talosctl(t, t.ip)} get extensions | grep -qF ${to.schematicId}; then`,
     `  echo "${t.name} already runs ${to.installerImage}"`,
+    // An earlier run that failed after its drain left the node cordoned: let it take pods again.
+    "  dir=$(mktemp -d)",
+    "  trap 'rm -rf \"$dir\"' EXIT",
+    ...kubeconfigFrom(t, []).map((l) => `  ${l}`),
+    `  kubectl --kubeconfig "$kc" uncordon ${t.name}`,
     "  exit 0",
     "fi",
     ...(t.controlPlane ? etcdGate(t, healthMinutes) : []),
@@ -171,19 +176,36 @@ export function upgradeKubernetesScript(
   ].join("\n");
 }
 
+/** Makes `$kc` a kubeconfig: `KUBECONFIG` when set, else one fetched from a control plane. */
+function kubeconfigFrom(
+  t: Pick<NodeTarget, "cluster">,
+  controlPlanes: readonly string[],
+): string[] {
+  const nodes = controlPlanes.length > 0 ? ` --nodes ${controlPlanes[0]}` : "";
+  return [
+    'if [ -n "${KUBECONFIG:-}" ]; then kc=$KUBECONFIG; else',
+    `  kc=$dir/kubeconfig; ${talosctl(t)}${nodes} kubeconfig "$kc" --force`,
+    "fi",
+  ];
+}
+
 /**
  * What removing a node runs before its VM goes, each part safe to run again:
- * - with the node reachable and still this node (its hostname, not another node that took its
- *   address): cordon and drain it, reset it gracefully (a control plane leaves etcd first; the
- *   node powers off);
- * - a control plane that cannot be reached is removed from etcd through the others
- *   (`etcd remove-member`, by the member id `etcd members` shows for its hostname);
+ * - the node must answer under its own hostname (not another node that took its address): it is
+ *   cordoned and drained, then reset gracefully (a control plane leaves etcd first; the node
+ *   powers off);
+ * - a node that does not answer is an error, not a guess: an expired certificate or a network
+ *   fault looks the same as a dead node. When it is gone for good, `HOMEBREW_NODE_GONE=<name>`
+ *   says so, and a control plane is then removed from etcd through another one (`etcd
+ *   remove-member`, by the member id `etcd members` shows for its hostname);
  * - its Node object is deleted.
- * Kubernetes is reached with `KUBECONFIG` when set, else with a kubeconfig from the talosconfig's
- * default node. `HOMEBREW_NODE_REMOVAL=skip` tears a cluster down without any of it.
+ * Kubernetes is reached with `KUBECONFIG` when set, else with a kubeconfig from another control
+ * plane (`controlPlanes`: the others, tried in turn). `HOMEBREW_NODE_REMOVAL=skip` tears a cluster
+ * down without any of it.
  */
-export function removeNodeScript(t: NodeTarget): string {
+export function removeNodeScript(t: NodeTarget, controlPlanes: readonly string[]): string {
   const { drainMinutes } = UPGRADE_TIMEOUTS;
+  const others = controlPlanes.filter((ip) => ip !== t.ip);
   const kubectl = 'kubectl --kubeconfig "$kc"';
   return [
     "set -eu",
@@ -191,22 +213,34 @@ export function removeNodeScript(t: NodeTarget): string {
     requireTalosconfig,
     "dir=$(mktemp -d)",
     "trap 'rm -rf \"$dir\"' EXIT",
-    'if [ -n "${KUBECONFIG:-}" ]; then kc=$KUBECONFIG; else',
-    `  kc=$dir/kubeconfig; ${talosctl(t)} kubeconfig "$kc" --force`,
-    "fi",
-    `if host=$(timeout 60 ${talosctl(t, t.ip)} get hostname --output='jsonpath={.spec.hostname}' 2>/dev/null) && [ "$host" = ${t.name} ]; then`,
+    ...kubeconfigFrom(t, others),
+    `if [ "\${HOMEBREW_NODE_GONE:-}" = ${t.name} ]; then`,
+    `  echo "${t.name} is gone: not drained, not reset"`,
+    ...(t.controlPlane
+      ? [
+          // Through the other control planes in turn; the member id is the column before the
+          // hostname, with or without a NODE column.
+          "  id=; found=",
+          `  for cp in ${others.join(" ")}; do`,
+          `    if members=$(${talosctl(t)} --nodes "$cp" etcd members); then found=1; break; fi`,
+          "  done",
+          `  if [ -z "$found" ]; then echo "no other control plane answers: cannot remove ${t.name} from etcd" >&2; exit 1; fi`,
+          `  id=$(printf '%s\\n' "$members" | awk '{ for (i = 2; i <= NF; i++) if ($i == "${t.name}") print $(i - 1) }')`,
+          `  if [ -n "$id" ]; then ${talosctl(t)} --nodes "$cp" etcd remove-member "$id"; else echo "${t.name} is no etcd member any more"; fi`,
+        ]
+      : []),
+    "else",
+    `  if ! host=$(${talosctl(t, t.ip)} get hostname --output='jsonpath={.spec.hostname}'); then`,
+    `    echo "${t.name} (${t.ip}) does not answer; if it is gone for good, set HOMEBREW_NODE_GONE=${t.name} and run again" >&2`,
+    "    exit 1",
+    "  fi",
+    `  if [ "$host" != ${t.name} ]; then`,
+    `    echo "${t.ip} answers as $host, not ${t.name}: not reset" >&2`,
+    "    exit 1",
+    "  fi",
     `  ${kubectl} cordon ${t.name}`,
     `  ${kubectl} drain ${t.name} --ignore-daemonsets --delete-emptydir-data --timeout=${drainMinutes}m`,
     `  ${talosctl(t, t.ip)} reset --graceful=true --reboot=false --wait=true --timeout=15m`,
-    ...(t.controlPlane
-      ? [
-          "else",
-          `  echo "${t.name} (${t.ip}) does not answer as itself: removing its etcd member through the other control planes"`,
-          // The member id is the column before the hostname, with or without a NODE column.
-          `  id=$(${talosctl(t)} etcd members | awk '{ for (i = 2; i <= NF; i++) if ($i == "${t.name}") print $(i - 1) }')`,
-          `  if [ -n "$id" ]; then ${talosctl(t)} etcd remove-member "$id"; fi`,
-        ]
-      : ["else", `  echo "${t.name} (${t.ip}) does not answer as itself: not reset"`]),
     "fi",
     `${kubectl} delete node ${t.name} --ignore-not-found --timeout=2m`,
   ].join("\n");

@@ -66,6 +66,16 @@ describe("stack config validation", () => {
     }
   });
 
+  it("refuses retiring control planes below etcd quorum", () => {
+    const c = base();
+    c.cluster.controlPlane.nodes[1].retire = true;
+    expect(problems(c)).toEqual([]);
+    c.cluster.controlPlane.nodes[2].retire = true;
+    expect(problems(c)).toEqual([
+      "homebrew-dev:cluster.controlPlane.nodes: retiring 2 of 3 control planes leaves 1, fewer than etcd's quorum of 2",
+    ]);
+  });
+
   it("refuses a shared datastore that no host uses", () => {
     const c = base();
     c.proxmox.sharedDatastores = ["cephfs"];

@@ -112,12 +112,14 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
       (doc.getIn(["config", "homebrew-dev:proxmox"]) as YAML.YAMLMap).delete("sharedDatastores"),
     );
     const diff = diffPlans(perHost, base);
-    // The shared downloads take over the first host's by their aliases: no create, no replace.
+    // The shared downloads take over the first host's by their aliases: no create. The nvidia
+    // image was pve-3's alone; the first host of the stack (pve-1) downloads it now, once.
     expect(steps(diff)).toEqual([
       "delete File hbd-prod-image-base-pve-2",
       "delete File hbd-prod-image-base-pve-3",
       "delete File hbd-prod-image-gvisor-kata-pve-2",
       "delete File hbd-prod-image-gvisor-kata-pve-3",
+      "replace! File hbd-prod-image-nvidia-cephfs",
     ]);
     // Deleting the others would remove the one shared file: remove them from the state instead.
     expect(diff.findings.map((f) => [f.check, f.urn.split("::").pop()])).toEqual(
@@ -140,8 +142,10 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
       [
         ...nodeResources("delete", "prod-cp-2"),
         ...nodeResources("delete", "prod-cp-3"),
-        // The approver's egress to the control planes' API servers follows.
+        // The approver's egress to the control planes' API servers follows, and the remaining
+        // control plane's removal step records the new set of the others (it runs nothing).
         "update NetworkPolicy platform-kubelet-serving-cert-approver-netpol-allow-apiserver-egress",
+        "update Command hbd-prod-remove-prod-cp-1",
       ].sort(),
     );
     expect(diff.findings.map((f) => [f.check, f.level, f.urn.split("::").pop()])).toEqual([

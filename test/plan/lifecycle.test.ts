@@ -35,7 +35,13 @@ function resource(
     type,
     name,
     inputs,
-    owns: physicalNames(type, inputs, facts),
+    // As the plan computes them: Kubernetes names within the default provider's cluster.
+    owns: physicalNames(
+      type,
+      inputs,
+      facts,
+      type.startsWith("kubernetes:") ? "default" : undefined,
+    ),
     ...opts,
   });
 }
@@ -308,6 +314,36 @@ describe("review fixtures: what the engine and providers really do", () => {
     expect(ownershipFindings([unknown("a"), unknown("b")])).toEqual([]);
   });
 
+  it("dependents of a resource taken over by alias are found under its new name", () => {
+    const oldUrn = urn(FILE, "img-pve-1");
+    const img = (file: string, name: string, aliases: string[] = []) =>
+      resource(
+        FILE,
+        name,
+        {
+          nodeName: "pve-1",
+          datastoreId: "cephfs",
+          contentType: "iso",
+          fileName: file,
+          url: `https://f/${file}`,
+        },
+        { aliases, deleteBeforeReplace: true },
+      );
+    const vm = (deps: Record<string, string[]>) =>
+      resource(VM, "vm", { name: "vm", disks: [{ fileId: "x" }] }, { propertyDependencies: deps });
+    // The state: the VM's disks take the old download's id. The program: a plain id.
+    const diff = diffPlans(
+      planOfResources([img("a.img", "img-pve-1"), vm({ disks: [oldUrn] })], {}, shared),
+      planOfResources([img("b.img", "img-cephfs", [oldUrn]), vm({})], {}, shared),
+    );
+    expect(
+      diff.changes.map((c) => [c.kind, c.name, c.cascadeFrom?.split("::").pop() ?? ""]),
+    ).toEqual([
+      ["replace", "img-cephfs", ""],
+      ["replace", "vm", "img-cephfs"],
+    ]);
+  });
+
   it("dependents are found from the state's dependencies, not only the new program's", () => {
     const snippet = urn(SNIPPET, "s");
     const sts = (deps: Record<string, string[]>) =>
@@ -418,6 +454,13 @@ describe("cascades", () => {
       planOfResources([resource(K8S, "kubernetes", { kubeconfig: "b" }), ns]),
     );
     expect(guessed.counts.replace).toBe(2);
+    // Adding it in the same change as a new kubeconfig: the provider still goes by its
+    // heuristics, and replaces.
+    const both = diffPlans(
+      planOfResources([resource(K8S, "kubernetes", { kubeconfig: "a" }), ns]),
+      planOfResources([provider("lab", "b"), ns]),
+    );
+    expect(both.counts.replace).toBe(2);
     // Another cluster: the provider and everything it manages.
     const moved = diffPlans(
       planOfResources([provider("lab", "a"), ns]),

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { parse } from "shell-quote";
 import { describe, expect, it } from "vitest";
 import {
@@ -86,6 +87,23 @@ function problems(inv: Invocation): string[] {
   return out;
 }
 
+describe("the day-2 steps' scripts", () => {
+  it.each(SHIPPED_STACKS)(
+    "%s: every script parses under /bin/sh, as the command provider runs it",
+    async (stack) => {
+      const plan = await planOf(stack, { showSecrets: true });
+      for (const r of plan.resources.filter((r) => r.type === "command:local:Command")) {
+        for (const key of ["create", "update", "delete"]) {
+          const script = r.inputs[key];
+          if (typeof script !== "string") continue;
+          const res = spawnSync("sh", ["-n"], { input: script, encoding: "utf8" });
+          expect(res.status, `${r.name}.${key}: ${res.stderr}`).toBe(0);
+        }
+      }
+    },
+  );
+});
+
 describe("the day-2 steps' command lines", () => {
   it("the parser finds subcommands, flags and arguments, and a wrong flag is reported", () => {
     const [a, b] = invocations(
@@ -126,6 +144,7 @@ describe("the day-2 steps' command lines", () => {
         "kubectl cordon",
         "kubectl delete node",
         "kubectl drain",
+        "kubectl uncordon",
         "talosctl apply-config",
         "talosctl bootstrap",
         "talosctl etcd members",

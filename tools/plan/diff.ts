@@ -200,28 +200,58 @@ function viewChanges(b: PlanResource, a: PlanResource): PropertyChange[] {
 
 /**
  * A base resource as the head's analysis sees it: its names recomputed with the head's facts (a
- * datastore declared shared since makes per-host files one file), its URN the head's identity
- * when a head resource names it among its aliases.
+ * datastore declared shared since makes per-host files one file) and, for Kubernetes objects, the
+ * cluster of its provider (a base plan made before providers had an identifier counts as the
+ * head's cluster).
  */
-function rebase(r: PlanResource, head: Plan): PlanResource {
-  // Kubernetes names carry their cluster, known only from the base's own providers.
-  if (r.type.startsWith("kubernetes:") || isLogical(r.type)) return r;
-  return { ...r, owns: physicalNames(r.type, r.inputs, head.facts) };
+function rebase(r: PlanResource, head: Plan, clusters: ReadonlyMap<string, string>): PlanResource {
+  if (isLogical(r.type)) return r;
+  const cluster = r.type.startsWith("kubernetes:")
+    ? (clusters.get(identity(r.provider)) ?? "default")
+    : undefined;
+  return { ...r, owns: physicalNames(r.type, r.inputs, head.facts, cluster) };
+}
+
+/** The cluster of each Kubernetes provider of the base, by identity. */
+function baseClusters(base: Plan, head: Plan): Map<string, string> {
+  const headIds = new Map(
+    head.resources
+      .filter((r) => r.type === "pulumi:providers:kubernetes")
+      .map((r) => [identity(r.urn), r.inputs["clusterIdentifier"]]),
+  );
+  const out = new Map<string, string>();
+  for (const r of base.resources) {
+    if (r.type !== "pulumi:providers:kubernetes") continue;
+    const own = r.inputs["clusterIdentifier"];
+    const id = typeof own === "string" ? own : headIds.get(identity(r.urn));
+    out.set(identity(r.urn), typeof id === "string" ? id : UNKNOWN_PART);
+  }
+  return out;
 }
 
 /** Compares a base plan with a head plan, resource by URN (or by alias, as the engine does). */
 export function diffPlans(base: Plan, head: Plan): PlanDiff {
   // Resources are matched by URN without its stack part, so two stacks (staging against prod)
   // compare resource by resource as well as two versions of one stack do.
-  const before = new Map(base.resources.map((r) => [identity(r.urn), rebase(r, head)]));
+  const clusters = baseClusters(base, head);
+  const before = new Map(base.resources.map((r) => [identity(r.urn), rebase(r, head, clusters)]));
   const after = new Map(head.resources.map((r) => [identity(r.urn), r]));
+  // Old identities the head takes over by alias, to their new identity.
+  const renamed = new Map<string, string>();
   for (const [id, a] of after) {
     if (before.has(id)) continue;
     const alias = (a.aliases ?? []).map(identity).find((x) => before.has(x) && !after.has(x));
     if (alias === undefined) continue;
     before.set(id, before.get(alias)!);
     before.delete(alias);
+    renamed.set(alias, id);
   }
+  /** A URN of the base as the head names that resource. */
+  const asHead = (urn: string) => {
+    if (urn === "") return "";
+    const id = identity(urn);
+    return headUrn(`urn:pulumi:${base.stack}::${renamed.get(id) ?? id}`, head);
+  };
   const changes: ResourceChange[] = [];
   const findings: Finding[] = [];
   const change = (
@@ -270,7 +300,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
     ).filter((path) => {
       if (replaceIf === undefined) return true;
       const p = props.find((q) => q.path === path)!;
-      return replaceIf(path, p.before, p.after);
+      return replaceIf(path, { before: p.before, after: p.after }, b.inputs, a.inputs);
     });
     const all = [...props, ...viewChanges(b, a)];
     if (reasons.length > 0) {
@@ -281,10 +311,20 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
     }
   }
   // Dependents that a replacement takes along, as the engine finds them: from the state's (the
-  // base's) dependencies and options, under the head's URNs.
+  // base's) dependencies and options, under the head's URNs (aliased ones too), together with the
+  // program's own (a base plan may not record them).
   const state = [...before.entries()]
     .filter(([id]) => after.has(id))
-    .map(([id, b]) => ({ ...b, urn: after.get(id)!.urn, provider: headUrn(b.provider, head) }));
+    .map(([id, b]) => {
+      const a = after.get(id)!;
+      const deps: Record<string, string[]> = {};
+      for (const source of [b.propertyDependencies, a.propertyDependencies]) {
+        for (const [prop, urns] of Object.entries(source)) {
+          deps[prop] = [...new Set([...(deps[prop] ?? []), ...urns.map(asHead)])];
+        }
+      }
+      return { ...b, urn: a.urn, provider: asHead(b.provider), propertyDependencies: deps };
+    });
   for (const rep of cascade(replaced, state)) replaced.set(rep.urn, rep);
   // Dependents that take new outputs of a replaced resource in place (a provider given a new
   // kubeconfig): an update the inputs of the plan cannot show, since outputs are unknown there.
@@ -294,7 +334,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
     const props: PropertyChange[] = Object.entries(r.propertyDependencies)
       .filter(([prop]) => !r.ignoreChanges.some((i) => matches(prop, i)))
       .flatMap(([prop, urns]) => {
-        const from = urns.map((u) => headUrn(u, head)).find((u) => replaced.has(u));
+        const from = urns.find((u) => replaced.has(u));
         return from === undefined
           ? []
           : [{ path: prop, before: UNKNOWN, after: UNKNOWN, from: nameOf.get(from) ?? from }];

@@ -6,7 +6,11 @@ import {
   specialSigKey,
   unknownValue,
 } from "@pulumi/pulumi/runtime/rpc";
-import { physicalNames, type LifecycleFacts } from "../../components/catalog/lifecycle";
+import {
+  UNKNOWN_PART,
+  physicalNames,
+  type LifecycleFacts,
+} from "../../components/catalog/lifecycle";
 import { ownershipFindings, type Finding } from "./lifecycle";
 import { resourceUrn, type Registration } from "./monitor";
 import type { Evaluation } from "./run";
@@ -148,7 +152,7 @@ export function buildPlan(
   for (const r of ev.registrations) {
     if (r.type !== "pulumi:providers:kubernetes") continue;
     const id = (displayValue(r.inputs, false) as Record<string, unknown>)["clusterIdentifier"];
-    clusters.set(r.urn, typeof id === "string" ? id : "?");
+    clusters.set(r.urn, typeof id === "string" ? id : UNKNOWN_PART);
   }
   const resources: PlanResource[] = ev.registrations
     .map((r) => {
