@@ -359,9 +359,32 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
     );
     expect(steps(diff)).toEqual(["replace! StatefulSet model-llama-8b-server"]);
     expect(diff.changes[0]!.replaceReasons).toEqual([
-      "spec.volumeClaimTemplates[0].spec.resources.requests.storage",
+      "spec.volumeClaimTemplates[metadata.name=cache].spec.resources.requests.storage",
     ]);
     expect(diff.findings.map((f) => [f.check, f.level])).toEqual([["claims-kept", "warning"]]);
+  });
+
+  it("insert a redirect: one added list item, not every later item changed", async () => {
+    const diff = await scenario((doc) =>
+      (doc.getIn(["config", "homebrew-dev:edge", "redirects"]) as YAML.YAMLSeq).items.splice(
+        1,
+        0,
+        doc.createNode({
+          source: "https://www.homebrew.example/pricing-2026",
+          target: "https://www.homebrew.example/plans",
+          status: 301,
+        }) as never,
+      ),
+    );
+    expect(diff.changes.map((c) => [c.kind, short(c.type)])).toEqual([["update", "List"]]);
+    const props = diff.changes[0]!.properties;
+    expect(props.map((p) => [p.path, p.before === undefined ? "added" : "changed"])).toEqual([
+      ["items[redirect.sourceUrl=https://www.homebrew.example/pricing-2026]", "added"],
+    ]);
+    const md = renderMarkdown(diff, await planOf("prod"));
+    expect(md).toContain(
+      "  - `items[redirect.sourceUrl=https://www.homebrew.example/pricing-2026]`: added `",
+    );
   });
 
   it("move a redirect to another target: the redirect list changes in place", async () => {

@@ -6,7 +6,7 @@ import {
   lifecycleFacts,
   physicalNames,
 } from "../../components/catalog/lifecycle";
-import { diffPlans, normalizePlan } from "../../tools/plan/diff";
+import { diffPlans, normalizePlan, propertyChanges } from "../../tools/plan/diff";
 import { cascade, matches, ownershipFindings, replaceReasons } from "../../tools/plan/lifecycle";
 import type { PlanResource } from "../../tools/plan/render";
 import {
@@ -232,6 +232,44 @@ describe("lifecycle findings: one fixture per rule", () => {
       "talos-upgrade-path",
     ]);
     expect(checks(out(3, "v1.12.4", "v1.35.2"), out(3, "v1.13.9", "v1.35.2"))).toEqual([]);
+  });
+});
+
+describe("list diffs by identity", () => {
+  const rule = (ref: string, expression = `x == "${ref}"`) => ({ ref, expression });
+
+  it("an inserted or removed item is one change; a reorder is a change of its own", () => {
+    expect(
+      propertyChanges([rule("a"), rule("b")], [rule("a"), rule("n"), rule("b")], "rules"),
+    ).toEqual([{ path: "rules[ref=n]", before: undefined, after: rule("n") }]);
+    expect(propertyChanges([rule("a"), rule("b")], [rule("b")], "rules")).toEqual([
+      { path: "rules[ref=a]", before: rule("a"), after: undefined },
+    ]);
+    expect(propertyChanges([rule("a"), rule("b")], [rule("b"), rule("a")], "rules")).toEqual([
+      { path: "rules (order by ref)", before: ["a", "b"], after: ["b", "a"] },
+    ]);
+  });
+
+  it("lists without a unique identity compare by index (property: any keyed list against itself, shuffled)", () => {
+    expect(propertyChanges([{ x: 1 }], [{ x: 2 }], "l")).toEqual([
+      { path: "l[0].x", before: 1, after: 2 },
+    ]);
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.stringMatching(/^[a-z]{1,6}$/), { minLength: 1, maxLength: 8 }),
+        fc.func(fc.integer()),
+        (refs, order) => {
+          const list = refs.map((r) => rule(r));
+          const shuffled = [...list].sort(
+            (x, y) => order(x.ref) - order(y.ref) || x.ref.localeCompare(y.ref),
+          );
+          const changes = propertyChanges(list, shuffled, "rules");
+          // Nothing but the order can differ.
+          expect(changes.every((c) => c.path === "rules (order by ref)")).toBe(true);
+          expect(changes.length).toBe(JSON.stringify(list) === JSON.stringify(shuffled) ? 0 : 1);
+        },
+      ),
+    );
   });
 });
 

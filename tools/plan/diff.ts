@@ -91,10 +91,65 @@ export function propertyChanges(before: unknown, after: unknown, path = ""): Pro
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     return keys.flatMap((k) => propertyChanges(before[k], after[k], path ? `${path}.${k}` : k));
   }
-  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
-    return before.flatMap((v, i) => propertyChanges(v, after[i], `${path}[${i}]`));
+  if (Array.isArray(before) && Array.isArray(after)) {
+    // Lists of things with an identity (a rule's ref, a redirect's source, a container's name)
+    // compare item by item: an inserted item is one added item, not every later one changed.
+    const key = identityKey(before, after);
+    if (key !== undefined) {
+      const id = (v: unknown) => String(at(v, key));
+      const olds = new Map(before.map((v) => [id(v), v]));
+      const news = new Map(after.map((v) => [id(v), v]));
+      const ids = [...new Set([...olds.keys(), ...news.keys()])];
+      const items = ids.flatMap((i) =>
+        propertyChanges(olds.get(i), news.get(i), `${path}[${key}=${i}]`),
+      );
+      // The order of the items both lists keep is a change of its own (rules run in order).
+      const kept = (list: readonly unknown[], other: Map<string, unknown>) =>
+        list.map(id).filter((i) => other.has(i));
+      const [was, is] = [kept(before, news), kept(after, olds)];
+      if (JSON.stringify(was) !== JSON.stringify(is)) {
+        items.push({ path: `${path} (order by ${key})`, before: was, after: is });
+      }
+      return items;
+    }
+    if (before.length === after.length) {
+      return before.flatMap((v, i) => propertyChanges(v, after[i], `${path}[${i}]`));
+    }
   }
   return [{ path: path || "(value)", before, after }];
+}
+
+/** Keys that name an item of a list, most specific first. */
+const IDENTITY_KEYS = [
+  "ref",
+  "redirect.sourceUrl",
+  "hostname",
+  "metadata.name",
+  "name",
+  "id",
+  "expression",
+];
+
+function at(v: unknown, dotted: string): unknown {
+  let cur = v;
+  for (const k of dotted.split(".")) {
+    if (typeof cur !== "object" || cur === null || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+/** The key every item of both lists has, with a value unique within each list. */
+function identityKey(a: readonly unknown[], b: readonly unknown[]): string | undefined {
+  if (a.length + b.length === 0) return undefined;
+  return IDENTITY_KEYS.find((key) =>
+    [a, b].every((list) => {
+      const ids = list.map((v) => at(v, key));
+      return (
+        ids.every((x) => typeof x === "string" && x !== "") && new Set(ids).size === ids.length
+      );
+    }),
+  );
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>

@@ -39,13 +39,14 @@ export interface Finding {
 
 /**
  * Whether an input path is a pattern or lies below it: `spec.selector` covers
- * `spec.selector.matchLabels.app`, `disks[*].fileId` covers `disks[0].fileId`.
+ * `spec.selector.matchLabels.app`, `disks[*].fileId` covers `disks[0].fileId` (and an item named
+ * by its identity, `containers[name=server]`).
  */
 export function matches(path: string, pattern: string): boolean {
   if (!pattern.includes("[*]")) {
     return path === pattern || path.startsWith(`${pattern}.`) || path.startsWith(`${pattern}[`);
   }
-  const re = pattern.replace(/[.+?^${}()|\\]/g, "\\$&").replace(/\[\*\]/g, "\\[\\d+\\]");
+  const re = pattern.replace(/[.+?^${}()|\\]/g, "\\$&").replace(/\[\*\]/g, "\\[[^\\]]+\\]");
   return new RegExp(`^${re}($|[.[])`).test(path);
 }
 

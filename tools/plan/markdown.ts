@@ -105,6 +105,8 @@ function changeDetail(c: ResourceChange): string[] {
       if (p.secret === true) return `  - ${code(p.path)}: changed, secret`;
       if (p.from !== undefined)
         return `  - ${code(p.path)}: new value from replaced ${code(p.from)}`;
+      if (p.before === undefined) return `  - ${code(p.path)}: added ${cell(p.after, 100)}`;
+      if (p.after === undefined) return `  - ${code(p.path)}: removed ${cell(p.before, 100)}`;
       const [before, after] =
         typeof p.before === "string" && typeof p.after === "string"
           ? changeExcerpt(p.before, p.after)
