@@ -430,6 +430,28 @@ export const LIFECYCLE: Readonly<Record<string, TypeLifecycle>> = {
   "kubernetes:postgresql.cnpg.io/v1:Cluster": kubernetes(),
 };
 
+/**
+ * What is lost when a resource of a type is deleted or replaced, for the types where something
+ * is: the reviewer's reason to look twice. Types not here (files rewritten from the program,
+ * policies, services, records) come back as they were.
+ */
+export const LOSES: Readonly<Record<string, string>> = {
+  "proxmoxve:index/vmLegacy:VmLegacy":
+    "a Talos node: its disk, its workloads' local data and, for a control plane, its etcd member",
+  "kubernetes:core/v1:PersistentVolumeClaim": "a volume and its data",
+  "kubernetes:apps/v1:StatefulSet": "its pods, down between the delete and the create",
+  "kubernetes:postgresql.cnpg.io/v1:Cluster": "a PostgreSQL cluster and its data",
+  "kubernetes:core/v1:Namespace": "everything in the namespace",
+  "cloudflare:index/zone:Zone": "the zone with every record, rule and certificate in it",
+  "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared":
+    "the tunnel: every exposed name is down until the connector has the new token",
+  "random:index/randomBytes:RandomBytes": "a generated secret: whatever it keys is new",
+  "random:index/randomString:RandomString": "a generated secret: whatever it keys is new",
+  "random:index/randomPassword:RandomPassword": "a generated password: its clients must change",
+  "tls:index/privateKey:PrivateKey": "a key: everything it signed or that trusts it changes",
+  "tls:index/selfSignedCert:SelfSignedCert": "a CA: everything it signed must be signed again",
+};
+
 /** Component resources and providers: no physical thing of their own. */
 export function isLogical(type: string): boolean {
   return type.startsWith("homebrew-dev:") || type.startsWith("pulumi:");

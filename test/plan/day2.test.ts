@@ -32,6 +32,14 @@ function steps(diff: PlanDiff): string[] {
     .sort();
 }
 
+/** The danger block of the comment, a line per change. */
+function danger(diff: PlanDiff, head: Plan): string[] {
+  const md = renderMarkdown(diff, head, { diagram: false });
+  if (!md.includes("#### Danger")) return [];
+  const block = md.slice(md.indexOf("#### Danger"), md.indexOf("#### Policies"));
+  return block.split("\n").filter((l) => l.startsWith("- "));
+}
+
 const C = ["config", "homebrew-dev:cluster"];
 const PROD_NODES = [
   "prod-cp-1",
@@ -84,6 +92,10 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
     );
     expect(steps(diff)).toEqual(nodeResources("delete", "prod-worker-2"));
     expect(diff.findings).toEqual([]);
+    expect(danger(diff, base)).toEqual([
+      "- **delete** `command:local:Command` `hbd-prod-remove-prod-worker-2`: drains and resets node prod-worker-2",
+      "- **delete** `proxmoxve:index/vmLegacy:VmLegacy` `hbd-prod-vm-prod-worker-2`: loses a Talos node: its disk, its workloads' local data and, for a control plane, its etcd member",
+    ]);
     // The removal step is deleted before the VM: it depends on it.
     const remove = base.resources.find((r) => r.name === "hbd-prod-remove-prod-worker-2")!;
     expect(remove.dependsOn.some((u) => u.endsWith("VmLegacy::hbd-prod-vm-prod-worker-2"))).toBe(
@@ -220,6 +232,19 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
       ].sort(),
     );
     expect(from.findings).toEqual([]);
+    // What a reviewer must see: every node restarts, one after the other. Rewritten first-boot
+    // files and image downloads are no danger.
+    expect(danger(from, base)).toEqual(
+      [...PROD_NODES]
+        .sort()
+        .map((n) =>
+          expect.stringMatching(
+            new RegExp(
+              `^- \\*\\*update\\*\\* \`command:local:Command\` \`hbd-prod-upgrade-${n}\`: restarts 10\\.50\\.0\\.\\d+ \\(drained, upgraded, rebooted\\) unless it already runs the target$`,
+            ),
+          ),
+        ),
+    );
     const apply = from.changes.find((c) => c.name === "hbd-prod-apply-prod-cp-1")!;
     expect(apply.properties.map((p) => p.path)).toEqual([
       "environment.HOMEBREW_MACHINE_CONFIG",
@@ -240,6 +265,9 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
       ["update Command hbd-prod-upgrade-kubernetes", ...configsRewritten(PROD_NODES)].sort(),
     );
     expect(diff.findings).toEqual([]);
+    expect(danger(diff, base)).toEqual([
+      "- **update** `command:local:Command` `hbd-prod-upgrade-kubernetes`: restarts the control-plane components, kube-proxy and every kubelet, one at a time",
+    ]);
     const k8s = diff.changes.find((c) => c.name === "hbd-prod-upgrade-kubernetes")!;
     expect(k8s.properties.map((p) => p.after)).toEqual([
       expect.stringContaining(
@@ -302,6 +330,10 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
       "  - `environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.machine.nodeLabels.homebrew-dev.io/accelerator`: `rtx-4090` → `rtx-5090`",
     );
     expect(steps(diff)).toEqual(configsRewritten(["prod-gpu-1"]).sort());
+    expect(danger(diff, head)).toEqual([]);
+    expect(md).toContain(
+      "**Safe**: 0 to create, 1 to update, 1 to replace and 0 to delete; nothing loses data and no node restarts.",
+    );
     const apply = diff.changes.find((c) => c.kind === "update")!;
     expect(apply.properties.filter((p) => p.view === true)).toEqual([
       {

@@ -87,7 +87,9 @@ describe("plan diff and pull-request comment on real plan pairs", () => {
     expect(md).toContain(
       "- **replace** `proxmoxve:index/vmLegacy:VmLegacy` `gpu` (deleted first), forced by `nodeName`",
     );
-    expect(md).toMatch(/\*\*Review carefully\*\*: \d+ to delete and \d+ to replace\./);
+    expect(md).toContain(
+      "**Review carefully**: 1 change that loses data or restarts nodes (0 to delete and 1 to replace in all).",
+    );
   });
 
   it("a redirect removed: the list or rule that carried it changes, nothing else", async () => {
@@ -207,8 +209,8 @@ describe("diff rules", () => {
     const many = (n: number, value: string): Plan => {
       const resources: PlanResource[] = Array.from({ length: n }, (_, i) =>
         planResource({
-          urn: `urn:pulumi:prod::homebrew-dev::kubernetes:core/v1:ConfigMap::cm-${String(i).padStart(5, "0")}`,
-          type: "kubernetes:core/v1:ConfigMap",
+          urn: `urn:pulumi:prod::homebrew-dev::kubernetes:core/v1:PersistentVolumeClaim::cm-${String(i).padStart(5, "0")}`,
+          type: "kubernetes:core/v1:PersistentVolumeClaim",
           name: `cm-${i}`,
           inputs: { data: { key: `${value}-${"x".repeat(200)}` }, metadata: { name: `cm-${i}` } },
         }),
@@ -225,7 +227,9 @@ describe("diff rules", () => {
     expect(md).toContain("#### Danger");
     expect(md).toMatch(/_…and \d+ more changes, omitted to fit the comment\._/);
     const small = renderMarkdown(diff, head, { budget: 20_000 });
-    expect(small).toContain("**Review carefully**: 1000 to delete and 0 to replace.");
+    expect(small).toContain(
+      "**Review carefully**: 1000 changes that lose data or restart nodes (1000 to delete and 0 to replace in all).",
+    );
   });
 });
 

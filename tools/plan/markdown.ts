@@ -1,3 +1,4 @@
+import { LOSES } from "../../components/catalog/lifecycle";
 import type { ChangeKind, PlanDiff, ResourceChange } from "./diff";
 import { renderMermaid } from "./mermaid";
 import { SECRET, type Plan, type PolicyResult } from "./render";
@@ -31,7 +32,7 @@ const KIND_WORD: Readonly<Record<ChangeKind, string>> = {
 };
 
 /** The verdict: what a reviewer must know in one line. */
-export function verdict(diff: PlanDiff, mandatoryViolations: number): string {
+export function verdict(diff: PlanDiff, mandatoryViolations: number, head?: Plan): string {
   const { create, update, replace, delete: del } = diff.counts;
   const total = create + update + replace + del;
   const errors = (diff.findings ?? []).filter((f) => f.level === "error").length;
@@ -57,30 +58,70 @@ export function verdict(diff: PlanDiff, mandatoryViolations: number): string {
   if (protectedHits > 0) {
     return `**Dangerous**: ${protectedHits} protected resource${protectedHits === 1 ? "" : "s"} would be deleted or replaced (the update will stop there until they are unprotected).`;
   }
+  const dangerous =
+    head !== undefined ? diff.changes.filter((c) => dangerOf(c, head) !== undefined).length : -1;
+  if (dangerous > 0) {
+    return `**Review carefully**: ${dangerous} change${dangerous === 1 ? "" : "s"} that lose${dangerous === 1 ? "s" : ""} data or restart${dangerous === 1 ? "s" : ""} nodes (${del} to delete and ${replace} to replace in all).`;
+  }
+  if (replace + del > 0 && dangerous === 0) {
+    return `**Safe**: ${create} to create, ${update} to update, ${replace} to replace and ${del} to delete; nothing loses data and no node restarts.`;
+  }
   if (replace + del > 0) {
     return `**Review carefully**: ${del} to delete and ${replace} to replace.`;
   }
   return `**Safe**: ${create} to create and ${update} to update, nothing deleted or replaced.`;
 }
 
-function dangerLines(changes: readonly ResourceChange[]): string[] {
-  return changes
-    .filter(
-      (c) => c.kind === "delete" || c.kind === "replace" || (c.protect && c.kind !== "create"),
-    )
-    .map((c) => {
-      const what = `${code(c.type)} ${code(c.name)}`;
-      const prot = c.protect ? " **(protected)**" : "";
-      if (c.kind === "replace") {
-        const order = c.deleteFirst ? " (deleted first)" : "";
-        const cause =
-          c.cascadeFrom !== undefined
-            ? `, because ${code(c.cascadeFrom.split("::").pop() ?? c.cascadeFrom)} is replaced first`
-            : "";
-        return `- **replace** ${what}${prot}${order}, forced by ${c.replaceReasons.map(code).join(", ")}${cause}`;
-      }
-      return `- **${KIND_WORD[c.kind]}** ${what}${prot}`;
-    });
+/**
+ * Why a change is dangerous, or undefined when it is not: it loses data or a stateful thing
+ * (the catalog's `LOSES`), is protected, or restarts or resets a node (a day-2 step whose script
+ * runs `talosctl upgrade`, or a removal step's `talosctl reset`). Rewritten files, policies and
+ * records that come back as they were are not.
+ */
+export function dangerOf(c: ResourceChange, head: Plan): string | undefined {
+  const loses = LOSES[c.type];
+  if ((c.kind === "delete" || c.kind === "replace") && loses !== undefined) return `loses ${loses}`;
+  if (c.protect && c.kind !== "create") return "protected";
+  if (c.type !== "command:local:Command") return undefined;
+  const script = (key: string) => {
+    const r = head.resources.find((x) => x.urn === c.urn);
+    return typeof r?.inputs[key] === "string" ? (r.inputs[key] as string) : "";
+  };
+  const node = (text: string, verb: string) =>
+    new RegExp(`--nodes (\\S+) ${verb} `).exec(text)?.[1] ?? "a node";
+  if (c.kind === "update" && / upgrade --image /.test(script("update"))) {
+    return `restarts ${node(script("update"), "upgrade")} (drained, upgraded, rebooted) unless it already runs the target`;
+  }
+  if (c.kind === "update" && / upgrade-k8s --to /.test(script("update"))) {
+    return "restarts the control-plane components, kube-proxy and every kubelet, one at a time";
+  }
+  if (c.kind === "delete" && c.properties.length === 0) {
+    // A removal step: its delete script is in the base; the change names the node.
+    return c.name.includes("-remove-")
+      ? `drains and resets node ${c.name.slice(c.name.indexOf("-remove-") + "-remove-".length)}`
+      : undefined;
+  }
+  return undefined;
+}
+
+function dangerLines(changes: readonly ResourceChange[], head: Plan): string[] {
+  return changes.flatMap((c) => {
+    const why = dangerOf(c, head);
+    if (why === undefined) return [];
+    const what = `${code(c.type)} ${code(c.name)}`;
+    const prot = c.protect ? " **(protected)**" : "";
+    if (c.kind === "replace") {
+      const order = c.deleteFirst ? " (deleted first)" : "";
+      const cause =
+        c.cascadeFrom !== undefined
+          ? `, because ${code(c.cascadeFrom.split("::").pop() ?? c.cascadeFrom)} is replaced first`
+          : "";
+      return [
+        `- **replace** ${what}${prot}${order}, forced by ${c.replaceReasons.map(code).join(", ")}${cause}: ${why}`,
+      ];
+    }
+    return [`- **${KIND_WORD[c.kind]}** ${what}${prot}: ${why}`];
+  });
 }
 
 /**
@@ -139,7 +180,7 @@ export function renderMarkdown(diff: PlanDiff, head: Plan, opts: MarkdownOptions
     commentMarker(head.stack),
     `### Plan of stack ${code(head.stack)}`,
     "",
-    verdict(diff, mandatory.length),
+    verdict(diff, mandatory.length, head),
     "",
     "| create | update | replace | delete |",
     "| ---: | ---: | ---: | ---: |",
@@ -156,7 +197,7 @@ export function renderMarkdown(diff: PlanDiff, head: Plan, opts: MarkdownOptions
     }
     top.push("");
   }
-  const danger = dangerLines(diff.changes);
+  const danger = dangerLines(diff.changes, head);
   if (danger.length > 0) {
     top.push("#### Danger", "", ...danger.slice(0, MAX_DANGER_LINES));
     if (danger.length > MAX_DANGER_LINES) {
