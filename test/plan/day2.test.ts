@@ -1,7 +1,7 @@
 import * as YAML from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { diffPlans, type PlanDiff } from "../../tools/plan/diff";
-import { renderMarkdown } from "../../tools/plan/markdown";
+import { renderMarkdown, summaryLines } from "../../tools/plan/markdown";
 import type { Plan } from "../../tools/plan/render";
 import { runPlanCli } from "../helpers/cli";
 import { planEditedStack } from "../helpers/stacks";
@@ -84,6 +84,14 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
     );
     expect(steps(diff)).toEqual(nodeResources("create", "prod-worker-5"));
     expect(diff.findings).toEqual([]);
+    expect(diff.summary.nodes.added).toEqual([
+      expect.stringMatching(
+        /^prod-worker-5 on pve-\d, 10\.50\.0\.25 \(general\), 8 vCPU, 32 GiB, 200 GiB disk$/,
+      ),
+    ]);
+    expect(summaryLines(diff)).toEqual([
+      expect.stringMatching(/^- \*\*Nodes\*\* added: prod-worker-5 on /),
+    ]);
   });
 
   it("remove a worker: its removal step drains and resets it, then its VM goes", async () => {
@@ -232,6 +240,7 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
       ].sort(),
     );
     expect(from.findings).toEqual([]);
+    expect(summaryLines(from)).toEqual(["- **Versions** Talos v1.13.8 → v1.13.9"]);
     // What a reviewer must see: every node restarts, one after the other. Rewritten first-boot
     // files and image downloads are no danger.
     expect(danger(from, base)).toEqual(
@@ -375,6 +384,7 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
         }),
       ),
     );
+    expect(summaryLines(diff)).toEqual(["- **Workloads** added: model-phi-server (StatefulSet)"]);
     expect(steps(diff)).toEqual([
       "create HorizontalPodAutoscaler model-phi-hpa",
       "create ModelServer model-phi",
@@ -409,6 +419,7 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
       ),
     );
     expect(diff.changes.map((c) => [c.kind, short(c.type)])).toEqual([["update", "List"]]);
+    expect(summaryLines(diff)).toEqual(["- **Redirects** 1 added, 0 removed, 0 changed"]);
     const props = diff.changes[0]!.properties;
     expect(props.map((p) => [p.path, p.before === undefined ? "added" : "changed"])).toEqual([
       ["items[redirect.sourceUrl=https://www.homebrew.example/pricing-2026]", "added"],

@@ -60,11 +60,144 @@ export interface PlanDiff {
   readonly counts: Readonly<Record<ChangeKind, number>>;
   /** What would fail or lose data on the way; errors block the change. */
   readonly findings: readonly Finding[];
+  /** The change per area, for a reader in a hurry. */
+  readonly summary: ChangeSummary;
   /** Policy results of the change: new in the head, resolved since the base, standing in both. */
   readonly policies: {
     readonly added: readonly PolicyResult[];
     readonly resolved: readonly PolicyResult[];
     readonly standing: readonly PolicyResult[];
+  };
+}
+
+/** What a reviewer reads first: the change per area, in words. */
+export interface ChangeSummary {
+  /** Nodes added and removed (`name on host, address, size`), and VMs moved to another host. */
+  readonly nodes: {
+    readonly added: readonly string[];
+    readonly removed: readonly string[];
+    readonly moved: readonly string[];
+  };
+  /** Talos and Kubernetes versions, `from → to`, when they change. */
+  readonly versions: readonly string[];
+  /** Workloads (StatefulSets, Deployments, Helm releases, databases) by what happens to them. */
+  readonly workloads: {
+    readonly added: readonly string[];
+    readonly removed: readonly string[];
+    readonly replaced: readonly string[];
+  };
+  /** Public DNS names added and removed. */
+  readonly publicNames: { readonly added: readonly string[]; readonly removed: readonly string[] };
+  /** Redirects (bulk list items and single redirect rules) added, removed and changed. */
+  readonly redirects: {
+    readonly added: number;
+    readonly removed: number;
+    readonly changed: number;
+  };
+}
+
+const WORKLOAD_TYPES: Readonly<Record<string, string>> = {
+  "kubernetes:apps/v1:StatefulSet": "StatefulSet",
+  "kubernetes:apps/v1:Deployment": "Deployment",
+  "kubernetes:helm.sh/v3:Release": "Helm release",
+  "kubernetes:postgresql.cnpg.io/v1:Cluster": "PostgreSQL cluster",
+};
+
+/** The summary of a diff of two plans. */
+export function summarize(
+  base: Plan,
+  head: Plan,
+  changes: readonly ResourceChange[],
+): ChangeSummary {
+  const byUrn = new Map([...base.resources, ...head.resources].map((r) => [r.urn, r]));
+  const addresses = (p: Plan) => {
+    const out = new Map<string, string>();
+    for (const key of ["controlPlaneNodes", "workerNodes"]) {
+      const list = p.outputs[key];
+      if (!Array.isArray(list)) continue;
+      for (const line of list) {
+        const [name, ip, pool] = String(line).split(" ");
+        if (name !== undefined)
+          out.set(name, `${ip ?? "?"}${pool !== undefined ? ` ${pool}` : ""}`);
+      }
+    }
+    return out;
+  };
+  const ips = new Map([...addresses(base), ...addresses(head)]);
+  const vmLine = (urn: string) => {
+    const i = byUrn.get(urn)?.inputs ?? {};
+    const name = String(i["name"] ?? urn.split("::").pop());
+    const cores = (i["cpu"] as { cores?: number } | undefined)?.cores;
+    const mem = (i["memory"] as { dedicated?: number } | undefined)?.dedicated;
+    const disk = (i["disks"] as { size?: number }[] | undefined)?.[0]?.size;
+    const size = [
+      cores !== undefined ? `${cores} vCPU` : "",
+      mem !== undefined ? `${mem / 1024} GiB` : "",
+      disk !== undefined ? `${disk} GiB disk` : "",
+    ].filter((x) => x !== "");
+    return `${name} on ${String(i["nodeName"] ?? "?")}, ${ips.get(name) ?? "?"}${size.length > 0 ? `, ${size.join(", ")}` : ""}`;
+  };
+  const vms = changes.filter((c) => c.type === "proxmoxve:index/vmLegacy:VmLegacy");
+  const workload = (c: ResourceChange) => `${c.name} (${WORKLOAD_TYPES[c.type]})`;
+  const workloads = changes.filter((c) => WORKLOAD_TYPES[c.type] !== undefined);
+  const versions: string[] = [];
+  for (const [label, key] of [
+    ["Talos", "talosVersion"],
+    ["Kubernetes", "kubernetesVersion"],
+  ] as const) {
+    const [from, to] = [base.outputs[key], head.outputs[key]];
+    if (typeof from === "string" && typeof to === "string" && from !== to) {
+      versions.push(`${label} ${from} → ${to}`);
+    }
+  }
+  const names = (p: Plan) =>
+    new Set(Array.isArray(p.outputs["dnsNames"]) ? p.outputs["dnsNames"].map(String) : []);
+  const [oldNames, newNames] = [names(base), names(head)];
+  const redirects = { added: 0, removed: 0, changed: 0 };
+  for (const c of changes) {
+    const isList = c.type === "cloudflare:index/list:List";
+    const isRules =
+      c.type === "cloudflare:index/ruleset:Ruleset" &&
+      byUrn.get(c.urn)?.inputs["phase"] === "http_request_dynamic_redirect";
+    if (!isList && !isRules) continue;
+    const items = new Map<string, PropertyChange[]>();
+    for (const p of c.properties) {
+      const m = /^(items|rules)\[[^\]]+\]/.exec(p.path);
+      if (m !== null) items.set(m[0], [...(items.get(m[0]) ?? []), p]);
+    }
+    for (const ps of items.values()) {
+      const whole = ps.length === 1 ? ps[0]! : undefined;
+      if (whole?.before === undefined && whole !== undefined) redirects.added++;
+      else if (whole?.after === undefined && whole !== undefined) redirects.removed++;
+      else redirects.changed++;
+    }
+  }
+  return {
+    nodes: {
+      added: vms.filter((c) => c.kind === "create").map((c) => vmLine(c.urn)),
+      removed: vms.filter((c) => c.kind === "delete").map((c) => vmLine(c.urn)),
+      moved: vms
+        .filter((c) => c.kind !== "create" && c.kind !== "delete")
+        .flatMap((c) => {
+          const p = c.properties.find((q) => q.path === "nodeName");
+          return p === undefined
+            ? []
+            : [
+                `${c.name.replace(/^.*-vm-/, "")} ${String(p.before)} → ${String(p.after)}${c.kind === "replace" ? " (a new VM)" : " (live migration)"}`,
+              ];
+        }),
+    },
+    versions,
+    workloads: {
+      added: workloads.filter((c) => c.kind === "create").map(workload),
+      removed: workloads.filter((c) => c.kind === "delete").map(workload),
+      replaced: workloads.filter((c) => c.kind === "replace").map(workload),
+    },
+    publicNames: {
+      added: [...newNames].filter((n) => !oldNames.has(n)).sort(),
+      removed: [...oldNames].filter((n) => !newNames.has(n)).sort(),
+    },
+    redirects,
   };
 }
 
@@ -521,7 +654,14 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
     }
   }
   findings.push(...versionFindings(base, head), ...quorumFindings(base, head));
-  return { stack: head.stack, changes, counts, findings, policies: policyChanges(base, head) };
+  return {
+    stack: head.stack,
+    changes,
+    counts,
+    findings,
+    summary: summarize(base, head, changes),
+    policies: policyChanges(base, head),
+  };
 }
 
 /** A base URN under the head's stack (identities match across stacks). */

@@ -72,6 +72,33 @@ export function verdict(diff: PlanDiff, mandatoryViolations: number, head?: Plan
   return `**Safe**: ${create} to create and ${update} to update, nothing deleted or replaced.`;
 }
 
+/** The change per area, a line each, only the areas that change. */
+export function summaryLines(diff: PlanDiff): string[] {
+  const s = diff.summary;
+  if (s === undefined) return [];
+  const out: string[] = [];
+  const list = (label: string, items: readonly string[], sign: string) =>
+    items.length > 0 ? [`- **${label}** ${sign} ${items.join("; ")}`] : [];
+  out.push(
+    ...list("Nodes", s.nodes.added, "added:"),
+    ...list("Nodes", s.nodes.removed, "removed:"),
+    ...list("Nodes", s.nodes.moved, "moved:"),
+  );
+  if (s.versions.length > 0) out.push(`- **Versions** ${s.versions.join("; ")}`);
+  out.push(
+    ...list("Workloads", s.workloads.added, "added:"),
+    ...list("Workloads", s.workloads.removed, "removed:"),
+    ...list("Workloads", s.workloads.replaced, "replaced:"),
+    ...list("Public names", s.publicNames.added, "added:"),
+    ...list("Public names", s.publicNames.removed, "removed:"),
+  );
+  const r = s.redirects;
+  if (r.added + r.removed + r.changed > 0) {
+    out.push(`- **Redirects** ${r.added} added, ${r.removed} removed, ${r.changed} changed`);
+  }
+  return out;
+}
+
 /**
  * Why a change is dangerous, or undefined when it is not: it loses data or a stateful thing
  * (the catalog's `LOSES`), is protected, or restarts or resets a node (a day-2 step whose script
@@ -187,6 +214,8 @@ export function renderMarkdown(diff: PlanDiff, head: Plan, opts: MarkdownOptions
     `| ${create} | ${update} | ${replace} | ${del} |`,
     "",
   ];
+  const summary = summaryLines(diff);
+  if (summary.length > 0) top.push("#### Summary", "", ...summary, "");
   const findings = diff.findings ?? [];
   if (findings.length > 0) {
     top.push("#### Lifecycle", "");
