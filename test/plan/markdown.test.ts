@@ -246,6 +246,38 @@ describe("system diagram", () => {
   });
 });
 
+describe("system diagram of a change", () => {
+  it("marks what the change adds and removes, and shows every tier and every exposed name", async () => {
+    const base = JSON.parse((await runPlanCli(["prod", "--json"])).stdout) as Plan;
+    const head = await planWith((doc) => {
+      (doc.getIn([...POOLS, 0, "nodes"]) as YAML.YAMLSeq).delete(1);
+      (doc.getIn(["config", "homebrew-dev:models"]) as YAML.YAMLSeq).add(
+        doc.createNode({ name: "phi", engine: "ollama", source: { ollama: "phi3:mini" }, gpus: 0 }),
+      );
+    });
+    const mermaid = renderMermaid(head, base);
+    expect(mermaid).toContain(
+      "  class wl_models_model_phi_server added\n".replace("model_phi_server", "phi"),
+    );
+    expect(mermaid).toContain("  class vm_prod_worker_2 removed");
+    // The removed VM is still drawn, on its host.
+    expect(mermaid).toContain('vm_prod_worker_2["prod-worker-2"]');
+    // Every namespace the program creates, the database and the Helm releases among the workloads.
+    for (const ns of ["apps", "data", "ingress", "models", "observability"]) {
+      expect(mermaid).toContain(`subgraph ns_${ns}["namespace ${ns}"]`);
+    }
+    expect(mermaid).toContain('wl_data_postgres["postgres"]');
+    // Exposed names are never summarised away.
+    for (const name of [
+      "grafana.homebrew.example",
+      "llm.homebrew.example",
+      "hello.homebrew.example",
+    ]) {
+      expect(mermaid).toContain(`["${name}"]`);
+    }
+  });
+});
+
 describe("npm run plan -- prod --diff <staging plan> --markdown", () => {
   it("prints a comment with the counts table, the danger block and a diagram, with no key material", async () => {
     const staging = await runPlanCli(["staging", "--json"]);

@@ -146,7 +146,9 @@ export async function planCli(argv: readonly string[], opts: CliOptions = {}): P
         );
       }
       findings = diff.findings;
-      stdout = values.markdown ? renderMarkdown(diff, plan) : `${JSON.stringify(diff, null, 2)}\n`;
+      stdout = values.markdown
+        ? renderMarkdown(diff, plan, { base })
+        : `${JSON.stringify(diff, null, 2)}\n`;
     } else {
       stdout = values.json ? renderJson(plan) : renderText(plan);
     }

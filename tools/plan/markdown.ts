@@ -190,6 +190,8 @@ export interface MarkdownOptions {
   readonly budget?: number;
   /** Include the system diagram. @default true */
   readonly diagram?: boolean;
+  /** The plan compared with: the diagram marks what the change adds and removes. @default - none */
+  readonly base?: Plan;
 }
 
 /**
@@ -277,7 +279,14 @@ export function renderMarkdown(diff: PlanDiff, head: Plan, opts: MarkdownOptions
     middle.push("");
   }
   if (opts.diagram ?? true) {
-    middle.push("#### System", "", "```mermaid", renderMermaid(head).trimEnd(), "```", "");
+    middle.push(
+      "#### System",
+      "",
+      "```mermaid",
+      renderMermaid(head, opts.base).trimEnd(),
+      "```",
+      "",
+    );
   }
 
   const detailHead = ["<details><summary>Every change</summary>", ""];
