@@ -100,14 +100,16 @@ function part(v: unknown): string {
   return UNKNOWN_PART;
 }
 
-function at(inputs: Readonly<Record<string, unknown>>, path: string): unknown {
-  let v: unknown = inputs;
+/** The value at a dotted path of nested objects (`metadata.name`), or undefined. */
+export function valueAt(value: unknown, path: string): unknown {
+  let v = value;
   for (const key of path.split(".")) {
-    if (typeof v !== "object" || v === null) return undefined;
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
     v = (v as Record<string, unknown>)[key];
   }
   return v;
 }
+const at = valueAt;
 
 /**
  * A file on a Proxmox datastore: `<datastore>:<content type>/<file>` is its volume id (the

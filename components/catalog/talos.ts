@@ -61,16 +61,17 @@ export const TALOS_MINORS: readonly TalosMinor[] = [
   },
 ];
 
-const parse = (v: string): [number, number, number] | undefined => {
+/** Major, minor and patch of `v1.13.9` (patch 0 when absent), or undefined. */
+export const versionParts = (v: string): [number, number, number] | undefined => {
   const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(v);
   return m === null ? undefined : [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
 };
 const minorKey = (v: string) => {
-  const p = parse(v);
+  const p = versionParts(v);
   return p === undefined ? undefined : `${p[0]}.${p[1]}`;
 };
 const cmpMinor = (a: string, b: string) => {
-  const [x, y] = [parse(a)!, parse(b)!];
+  const [x, y] = [versionParts(a)!, versionParts(b)!];
   return x[0] - y[0] || x[1] - y[1];
 };
 
@@ -86,7 +87,7 @@ export function kubernetesSupportProblem(
   kubernetesVersion: string,
 ): string | undefined {
   const row = talosMinor(talosVersion);
-  if (row === undefined || parse(kubernetesVersion) === undefined) return undefined;
+  if (row === undefined || versionParts(kubernetesVersion) === undefined) return undefined;
   const k = minorKey(kubernetesVersion)!;
   if (cmpMinor(k, row.kubernetes.min) < 0 || cmpMinor(k, row.kubernetes.max) > 0) {
     return `Talos ${row.minor} runs Kubernetes ${row.kubernetes.min} to ${row.kubernetes.max}${row.defaultKubernetes !== undefined ? ` (its default is v${row.defaultKubernetes})` : ""}; got ${kubernetesVersion}`;
@@ -100,7 +101,7 @@ export function kubernetesSupportProblem(
  * time, so that each minor's own migrations run on the way.
  */
 export function talosUpgradeProblem(from: string, to: string): string | undefined {
-  const [a, b] = [parse(from), parse(to)];
+  const [a, b] = [versionParts(from), versionParts(to)];
   if (a === undefined || b === undefined) return undefined;
   if (a[0] !== b[0]) return `Talos ${from} → ${to}: a major version change is not supported`;
   const step = b[1] - a[1];

@@ -45,6 +45,19 @@ function resource(
     ...opts,
   });
 }
+/** A cloud-init snippet `s` with this content, on a host's datastore. */
+const snippetFile = (data: string, node: string, datastore: string, deleteFirst: boolean) =>
+  resource(
+    SNIPPET,
+    "s",
+    {
+      nodeName: node,
+      datastoreId: datastore,
+      contentType: "snippets",
+      sourceRaw: { data, fileName: "n.yaml" },
+    },
+    { deleteBeforeReplace: deleteFirst },
+  );
 const image = (name: string, node: string, file = "talos-a.img") =>
   resource(FILE, name, {
     nodeName: node,
@@ -147,18 +160,7 @@ describe("lifecycle findings: one fixture per rule", () => {
   });
 
   it("replacement-keeps-name: a create-first replacement under the same file name", () => {
-    const snippet = (data: string, dbr: boolean) =>
-      resource(
-        SNIPPET,
-        "s",
-        {
-          nodeName: "pve-1",
-          datastoreId: "cephfs",
-          contentType: "snippets",
-          sourceRaw: { data, fileName: "n.yaml" },
-        },
-        { deleteBeforeReplace: dbr },
-      );
+    const snippet = (data: string, dbr: boolean) => snippetFile(data, "pve-1", "cephfs", dbr);
     const bad = diffPlans(
       planOfResources([snippet("a", false)], {}, shared),
       planOfResources([snippet("b", false)], {}, shared),
@@ -393,18 +395,7 @@ describe("review fixtures: what the engine and providers really do", () => {
           propertyDependencies: deps,
         },
       );
-    const snip = (data: string) =>
-      resource(
-        SNIPPET,
-        "s",
-        {
-          nodeName: "n",
-          datastoreId: "local",
-          contentType: "snippets",
-          sourceRaw: { data, fileName: "f" },
-        },
-        { deleteBeforeReplace: true },
-      );
+    const snip = (data: string) => snippetFile(data, "n", "local", true);
     // The state still has `spec` taking the snippet's output: the engine re-diffs from there.
     const diff = diffPlans(
       planOfResources([snip("a"), sts({ spec: [snippet] })]),

@@ -3,6 +3,7 @@ import {
   UNKNOWN_PART,
   isLogical,
   physicalNames,
+  valueAt as at,
 } from "../../components/catalog/lifecycle";
 import {
   cascade,
@@ -13,8 +14,15 @@ import {
   type Finding,
   type Replace,
 } from "./lifecycle";
-import { talosUpgradeProblem } from "../../components/catalog/talos";
-import { SECRET, UNKNOWN, type Plan, type PlanResource, type PolicyResult } from "./render";
+import { talosUpgradeProblem, versionParts } from "../../components/catalog/talos";
+import {
+  SECRET,
+  UNKNOWN,
+  identity,
+  type Plan,
+  type PlanResource,
+  type PolicyResult,
+} from "./render";
 
 /** What a deployment would do to one resource. */
 export const ChangeKind = {
@@ -215,12 +223,13 @@ export function policyChanges(base: Plan, head: Plan): PlanDiff["policies"] {
 
 export { replaceReasons };
 
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
 /** Leaf-level differences between two JSON values, as dotted paths (arrays by index). */
 export function propertyChanges(before: unknown, after: unknown, path = ""): PropertyChange[] {
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
-  const isObj = (v: unknown): v is Record<string, unknown> =>
-    typeof v === "object" && v !== null && !Array.isArray(v);
-  if (isObj(before) && isObj(after)) {
+  if (isRecord(before) && isRecord(after)) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     return keys.flatMap((k) => propertyChanges(before[k], after[k], path ? `${path}.${k}` : k));
   }
@@ -263,15 +272,6 @@ const IDENTITY_KEYS = [
   "expression",
 ];
 
-function at(v: unknown, dotted: string): unknown {
-  let cur = v;
-  for (const k of dotted.split(".")) {
-    if (typeof cur !== "object" || cur === null || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[k];
-  }
-  return cur;
-}
-
 /** The key every item of both lists has, with a value unique within each list. */
 function identityKey(a: readonly unknown[], b: readonly unknown[]): string | undefined {
   if (a.length + b.length === 0) return undefined;
@@ -284,9 +284,6 @@ function identityKey(a: readonly unknown[], b: readonly unknown[]): string | und
     }),
   );
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * A plan read from a file, with what plans made before the lifecycle fields lack filled in
@@ -352,10 +349,7 @@ export function normalizePlan(plan: Plan): Plan {
   };
 }
 
-/** A URN without `urn:pulumi:<stack>::`. */
-export function identity(urn: string): string {
-  return urn.replace(/^urn:pulumi:[^:]+::/, "");
-}
+export { identity };
 
 const ORDER: Readonly<Record<ChangeKind, number>> = { delete: 0, replace: 1, update: 2, create: 3 };
 
@@ -666,13 +660,10 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
 
 /** A base URN under the head's stack (identities match across stacks). */
 function headUrn(urn: string, head: Plan): string {
-  return urn === "" ? "" : urn.replace(/^urn:pulumi:[^:]+::/, `urn:pulumi:${head.stack}::`);
+  return urn === "" ? "" : `urn:pulumi:${head.stack}::${identity(urn)}`;
 }
 
-const minorOf = (v: unknown): [number, number] | undefined => {
-  const m = typeof v === "string" ? /^v?(\d+)\.(\d+)\./.exec(v) : null;
-  return m === null ? undefined : [Number(m[1]), Number(m[2])];
-};
+const minorOf = (v: unknown) => (typeof v === "string" ? versionParts(v) : undefined);
 const stackUrn = (p: Plan) =>
   p.resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn ?? `urn:pulumi:${p.stack}`;
 

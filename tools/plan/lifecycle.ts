@@ -163,6 +163,17 @@ export function cascade(
   const all = new Map(replaced);
   const out: Replace[] = [];
   let grew = true;
+  const take = (r: PlanResource, reason: string, from: Replace) => {
+    const rep: Replace = {
+      urn: r.urn,
+      reasons: [reason],
+      deleteFirst: deletesFirst(r),
+      cascadeFrom: from.urn,
+    };
+    all.set(r.urn, rep);
+    out.push(rep);
+    grew = true;
+  };
   while (grew) {
     grew = false;
     for (const r of head) {
@@ -170,15 +181,7 @@ export function cascade(
       // A replaced provider replaces every resource it manages.
       const byProvider = r.provider !== "" ? all.get(r.provider) : undefined;
       if (byProvider !== undefined) {
-        const rep: Replace = {
-          urn: r.urn,
-          reasons: ["provider"],
-          deleteFirst: deletesFirst(r),
-          cascadeFrom: byProvider.urn,
-        };
-        all.set(r.urn, rep);
-        out.push(rep);
-        grew = true;
+        take(r, "provider", byProvider);
         continue;
       }
       for (const [prop, urns] of Object.entries(r.propertyDependencies)) {
@@ -190,15 +193,7 @@ export function cascade(
           (p) => !r.ignoreChanges.some((i) => matches(p, i) || matches(i, p)),
         );
         if (forced.length === 0) continue;
-        const rep: Replace = {
-          urn: r.urn,
-          reasons: [prop],
-          deleteFirst: deletesFirst(r),
-          cascadeFrom: from.urn,
-        };
-        all.set(r.urn, rep);
-        out.push(rep);
-        grew = true;
+        take(r, prop, from);
         break;
       }
     }

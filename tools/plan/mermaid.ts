@@ -1,4 +1,4 @@
-import type { Plan, PlanResource } from "./render";
+import { identity, type Plan, type PlanResource } from "./render";
 
 /**
  * A Mermaid diagram of the system a plan describes: Proxmox hosts and their VMs, the cluster,
@@ -45,22 +45,20 @@ const WORKLOADS: Readonly<Record<string, (i: Obj) => { name: string; ns: string 
 export function renderMermaid(plan: Plan, base?: Plan): string {
   const lines = ["flowchart LR"];
   const both = base !== undefined ? [...plan.resources, ...base.resources] : plan.resources;
-  const inHead = new Set(plan.resources.map((r) => r.urn.replace(/^urn:pulumi:[^:]+::/, "")));
-  const inBase = new Set(
-    (base?.resources ?? plan.resources).map((r) => r.urn.replace(/^urn:pulumi:[^:]+::/, "")),
-  );
+  const inHead = new Set(plan.resources.map((r) => identity(r.urn)));
+  const inBase = new Set((base?.resources ?? plan.resources).map((r) => identity(r.urn)));
   const added: string[] = [];
   const removed: string[] = [];
   const mark = (r: PlanResource, nodeId: string) => {
     if (base === undefined) return;
-    const key = r.urn.replace(/^urn:pulumi:[^:]+::/, "");
+    const key = identity(r.urn);
     if (!inBase.has(key)) added.push(nodeId);
     else if (!inHead.has(key)) removed.push(nodeId);
   };
   const unique = (rs: PlanResource[]) => {
     const seen = new Set<string>();
     return rs.filter((r) => {
-      const key = r.urn.replace(/^urn:pulumi:[^:]+::/, "");
+      const key = identity(r.urn);
       if (seen.has(key)) return false;
       seen.add(key);
       return true;

@@ -132,6 +132,11 @@ function aliasUrns(r: Registration, stack: string, project: string): string[] {
 const nonEmpty = <K extends string, V extends object>(key: K, value: V): Partial<Record<K, V>> =>
   Object.keys(value).length > 0 ? ({ [key]: value } as Record<K, V>) : {};
 
+/** A URN without `urn:pulumi:<stack>::`: what names a resource across stacks and versions. */
+export function identity(urn: string): string {
+  return urn.replace(/^urn:pulumi:[^:]+::/, "");
+}
+
 /** `urn::id` provider references become the provider's URN. */
 function providerUrn(ref: string): string {
   const at = ref.lastIndexOf("::");
@@ -183,10 +188,7 @@ export function buildPlan(
         ),
         aliases: aliasUrns(r, ev.stack, ev.project),
         inputs,
-        ...nonEmpty(
-          "secretDigests",
-          secretDigests(r.urn.replace(/^urn:pulumi:[^:]+::/, ""), r.inputs),
-        ),
+        ...nonEmpty("secretDigests", secretDigests(identity(r.urn), r.inputs)),
         ...nonEmpty("views", secretViews(r.inputs)),
       };
     })
