@@ -1,7 +1,15 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CHARTS, IMAGES, MANIFESTS, PACKAGES, imageRef } from "../components/catalog";
+import {
+  CHARTS,
+  IMAGES,
+  MANIFESTS,
+  PACKAGES,
+  byTagReason,
+  imageRef,
+  type ImagePin,
+} from "../components/catalog";
 import { REPO_ROOT } from "./helpers/cli";
 import { WORKLOADS, containersOf } from "../policies/rules/util";
 import { SHIPPED_STACKS, planOf } from "./helpers/plans";
@@ -15,6 +23,7 @@ interface Dep {
   readonly datasource?: string;
   readonly depName?: string;
   readonly currentValue?: string;
+  readonly currentDigest?: string;
   readonly registryUrl?: string;
   readonly versioning?: string;
   readonly file: string;
@@ -54,6 +63,7 @@ function extract(): Dep[] {
             datasource: g["datasource"] ?? m.datasourceTemplate,
             depName: g["depName"] ?? m.depNameTemplate,
             currentValue: g["currentValue"],
+            ...(g["currentDigest"] !== undefined ? { currentDigest: g["currentDigest"] } : {}),
             ...(g["registryUrl"] !== undefined ? { registryUrl: g["registryUrl"] } : {}),
             ...(g["versioning"] !== undefined ? { versioning: g["versioning"] } : {}),
             file,
@@ -95,6 +105,13 @@ describe("Renovate finds every pin", () => {
     }
   });
 
+  it("every image digest, with the tag it belongs to", () => {
+    for (const i of Object.values(IMAGES) as readonly ImagePin[]) {
+      const d = found({ datasource: "docker", depName: i.repository, currentValue: i.tag });
+      expect(d[0]?.currentDigest, imageRef(i)).toBe(i.digest);
+    }
+  });
+
   it("every manifest release and package", () => {
     for (const m of Object.values(MANIFESTS)) {
       expect(
@@ -129,6 +146,33 @@ describe("Renovate finds every pin", () => {
       Object.keys(PACKAGES).length +
       2 * SHIPPED_STACKS.length;
     expect(deps).toHaveLength(known);
+  });
+});
+
+describe("image pins", () => {
+  const pins = Object.entries(IMAGES) as [string, ImagePin][];
+
+  it("each has an index digest or says why it has none, never both", () => {
+    for (const [key, pin] of pins) {
+      expect([pin.digest === undefined, pin.byTag === undefined], key).not.toEqual([true, true]);
+      expect([pin.digest === undefined, pin.byTag === undefined], key).not.toEqual([false, false]);
+      if (pin.digest !== undefined) expect(pin.digest, key).toMatch(/^sha256:[0-9a-f]{64}$/);
+      if (pin.byTag !== undefined) expect(pin.byTag.trim(), key).not.toBe("");
+    }
+  });
+
+  it("a reference carries its digest, and only tag-only images give a reason", () => {
+    expect(imageRef(IMAGES.rabbitmq)).toBe(
+      "rabbitmq:4.1.8@sha256:13b585c6d193b7539c72b69a3b284635011e187b952e43e92d771535baff5d87",
+    );
+    expect(byTagReason([imageRef(IMAGES.rabbitmq), imageRef(IMAGES.prepullPython)])).toBe(
+      undefined,
+    );
+    expect(byTagReason([imageRef(IMAGES.valkey), imageRef(IMAGES.valkey)])).toBe(
+      `valkey/valkey:8.1.4: ${IMAGES.valkey.byTag}`,
+    );
+    // An image the catalog does not know gets no reason: its finding stands.
+    expect(byTagReason(["ghcr.io/acme/app:1.0.0"])).toBe(undefined);
   });
 });
 

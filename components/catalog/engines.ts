@@ -26,8 +26,12 @@ export interface EngineSpec {
   readonly metricsPath: string | undefined;
   /** Where the cache volume is mounted. */
   readonly cacheMountPath: string;
-  /** Engines that write caches below $HOME need a writable root filesystem. */
-  readonly readOnlyRootFilesystem: boolean;
+  /**
+   * Why the engine's server needs a writable root filesystem, or undefined when it runs with a
+   * read-only root (HOME and /tmp are writable emptyDirs; the cache is the volume). The reason
+   * becomes the workload's exemption from `k8s-read-only-root-filesystem`.
+   */
+  readonly writableRoot: string | undefined;
   /** Default requests when the stack gives none. */
   readonly defaultCpu: number;
   readonly defaultMemoryMiB: number;
@@ -46,7 +50,8 @@ export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
     livenessPath: "/health",
     metricsPath: "/metrics",
     cacheMountPath: "/models",
-    readOnlyRootFilesystem: false,
+    writableRoot:
+      "vLLM and the kernel libraries it loads (PyTorch's compiler, Triton, FlashInfer) build and cache kernels at start-up; the paths they write are not all documented, so a read-only root is not claimed for this image",
     defaultCpu: 4,
     defaultMemoryMiB: 24576,
     sources: ["huggingFace"],
@@ -61,7 +66,9 @@ export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
     livenessPath: "/",
     metricsPath: undefined,
     cacheMountPath: "/models",
-    readOnlyRootFilesystem: false,
+    // The server writes its key pair below $HOME/.ollama (cmd/cmd.go, initializeKeypair) and
+    // models below OLLAMA_MODELS: HOME is /tmp and OLLAMA_MODELS the cache volume.
+    writableRoot: undefined,
     defaultCpu: 2,
     defaultMemoryMiB: 8192,
     sources: ["ollama"],
@@ -76,7 +83,7 @@ export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
     livenessPath: "/health",
     metricsPath: "/metrics",
     cacheMountPath: "/models",
-    readOnlyRootFilesystem: true,
+    writableRoot: undefined,
     defaultCpu: 2,
     defaultMemoryMiB: 4096,
     sources: ["huggingFace"],
@@ -91,7 +98,8 @@ export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
     livenessPath: "/",
     metricsPath: undefined,
     cacheMountPath: "/models",
-    readOnlyRootFilesystem: false,
+    writableRoot:
+      "Docker Model Runner installs and manages its inference backends at run time and documents no read-only mode; a read-only root is not claimed for this image",
     defaultCpu: 2,
     defaultMemoryMiB: 8192,
     sources: ["oci", "huggingFace"],

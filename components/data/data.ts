@@ -1,7 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { appLabels, containerSecurityContext, podSecurityContext } from "../kubernetes/podDefaults";
+import {
+  appLabels,
+  containerSecurityContext,
+  exemptionMetadata,
+  podSecurityContext,
+} from "../kubernetes/podDefaults";
 import { CHARTS } from "../catalog/charts";
 import { NAMESPACE_NAME_LABEL } from "../catalog/labels";
 import { IMAGES, imageRef } from "../catalog/images";
@@ -176,8 +181,8 @@ export class DataServices extends pulumi.ComponentResource {
         env: (secretName: string) => k8s.types.input.core.v1.EnvVar[];
         args?: string[];
         probe: k8s.types.input.core.v1.Probe;
-        /** The image writes below its own directories at start-up. */
-        writableRoot?: boolean;
+        /** Directories of the image it writes to besides its data and /tmp (emptyDir each). */
+        scratch?: readonly string[];
         dataPath: string;
         secretData: Record<string, pulumi.Input<string>>;
       },
@@ -206,7 +211,12 @@ export class DataServices extends pulumi.ComponentResource {
       new k8s.apps.v1.StatefulSet(
         `${name}-${key}`,
         {
-          metadata: { name: key, namespace: ns, labels },
+          metadata: {
+            name: key,
+            namespace: ns,
+            labels,
+            ...exemptionMetadata({ images: [spec.image] }),
+          },
           spec: {
             serviceName: key,
             replicas: 1,
@@ -237,13 +247,18 @@ export class DataServices extends pulumi.ComponentResource {
                     volumeMounts: [
                       { name: "data", mountPath: spec.dataPath },
                       { name: "tmp", mountPath: "/tmp" },
+                      ...(spec.scratch ?? []).map((mountPath, i) => ({
+                        name: `scratch-${i}`,
+                        mountPath,
+                      })),
                     ],
-                    securityContext: containerSecurityContext({
-                      readOnlyRootFilesystem: !(spec.writableRoot ?? false),
-                    }),
+                    securityContext: containerSecurityContext(),
                   },
                 ],
-                volumes: [{ name: "tmp", emptyDir: {} }],
+                volumes: [
+                  { name: "tmp", emptyDir: {} },
+                  ...(spec.scratch ?? []).map((_, i) => ({ name: `scratch-${i}`, emptyDir: {} })),
+                ],
               },
             },
             volumeClaimTemplates: [
@@ -314,8 +329,11 @@ export class DataServices extends pulumi.ComponentResource {
           },
         ],
         probe: { tcpSocket: { port: "rabbitmq" }, periodSeconds: 10 },
-        // The entrypoint writes its configuration below /etc/rabbitmq.
-        writableRoot: true,
+        // The 4.1 image's entrypoint writes nothing (docker-library/rabbitmq
+        // 4.1/ubuntu/docker-entrypoint.sh); the server writes its data and Erlang cookie below
+        // RABBITMQ_DATA_DIR and HOME (both /var/lib/rabbitmq, the volume) and may write logs to
+        // /var/log/rabbitmq, which the image creates writable (4.1/ubuntu/Dockerfile).
+        scratch: ["/var/log/rabbitmq"],
       });
     }
     this.registerOutputs({});

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { apiServerEgressPolicy, type ApiServerEndpoints } from "./baseline";
+import { exemptionMetadata } from "./podDefaults";
 import { IMAGES, imageRef } from "../catalog/images";
 import { MANIFESTS, manifestUrl } from "../catalog/manifests";
 
@@ -126,7 +127,12 @@ export function approverObjects(): ApproverObject[] {
     {
       apiVersion: "apps/v1",
       kind: "Deployment",
-      metadata: { labels, name: NAME, namespace: ns },
+      metadata: {
+        labels,
+        name: NAME,
+        namespace: ns,
+        ...exemptionMetadata({ images: [KUBELET_SERVING_CERT_APPROVER.image] }),
+      },
       spec: {
         replicas: 1,
         selector: { matchLabels: labels },

@@ -1,6 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { appLabels, containerSecurityContext, securePodFields } from "./podDefaults";
+import {
+  appLabels,
+  containerSecurityContext,
+  exemptionMetadata,
+  securePodFields,
+} from "./podDefaults";
 import { IMAGES, imageRef } from "../catalog/images";
 import type { TunnelRoute } from "../edge/tunnel";
 
@@ -55,7 +60,12 @@ export class TunnelIngress extends pulumi.ComponentResource {
     const deployment = new k8s.apps.v1.Deployment(
       `${name}-cloudflared`,
       {
-        metadata: { name: "cloudflared", namespace: args.namespace, labels },
+        metadata: {
+          name: "cloudflared",
+          namespace: args.namespace,
+          labels,
+          ...exemptionMetadata({ images: [CLOUDFLARED_IMAGE] }),
+        },
         spec: {
           replicas,
           selector: { matchLabels: selector },

@@ -1,4 +1,6 @@
+import { byTagReason } from "../catalog/images";
 import { PART_OF_LABELS } from "../catalog/labels";
+import { exemptionAnnotations } from "../../policies/lib/exemptions";
 /**
  * Secure pod defaults that pass Pod Security "restricted": non-root, read-only root filesystem,
  * no privilege escalation, every capability dropped, the runtime's default seccomp profile, and
@@ -76,4 +78,28 @@ export function appLabels(args: {
       ...PART_OF_LABELS,
     },
   };
+}
+
+/**
+ * The exemption annotations of a workload (policies/lib/exemptions.ts): from
+ * `image-digest-preferred` for the catalog images it runs by tag, with the catalog's reason, and
+ * from `k8s-read-only-root-filesystem` when a container needs a writable root, with the reason
+ * given. An empty object when the workload meets both rules.
+ */
+export function workloadExemptions(args: {
+  readonly images: readonly string[];
+  readonly writableRoot?: string | undefined;
+}): Record<string, string> {
+  return exemptionAnnotations({
+    "image-digest-preferred": byTagReason(args.images),
+    "k8s-read-only-root-filesystem": args.writableRoot,
+  });
+}
+
+/** `{ annotations }` of a workload's exemptions, or nothing when it has none (for metadata). */
+export function exemptionMetadata(args: Parameters<typeof workloadExemptions>[0]): {
+  annotations?: Record<string, string>;
+} {
+  const annotations = workloadExemptions(args);
+  return Object.keys(annotations).length > 0 ? { annotations } : {};
 }

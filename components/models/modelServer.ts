@@ -1,6 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { appLabels, containerSecurityContext, podSecurityContext } from "../kubernetes/podDefaults";
+import {
+  appLabels,
+  containerSecurityContext,
+  exemptionMetadata,
+  podSecurityContext,
+} from "../kubernetes/podDefaults";
 import { runtimeClassName, type Toleration } from "../kubernetes/runtimes";
 import { ENGINES } from "../catalog/engines";
 import { IMAGES, imageRef } from "../catalog/images";
@@ -159,16 +164,19 @@ export class ModelServer extends pulumi.ComponentResource {
       { name: "tmp", mountPath: "/tmp" },
       ...(m.engine === "vllm" ? [{ name: "shm", mountPath: "/dev/shm" }] : []),
     ];
-    const security = containerSecurityContext({ readOnlyRootFilesystem: e.readOnlyRootFilesystem });
+    const security = containerSecurityContext({
+      readOnlyRootFilesystem: e.writableRoot === undefined,
+    });
     const image = gpu ? e.gpuImage : e.cpuImage!;
 
     const script = prepullScript(m);
+    const prepullImage = sourceKind(m) === "ollama" ? image : imageRef(IMAGES.prepullPython);
     const initContainers =
       script !== undefined
         ? [
             {
               name: "prepull",
-              image: sourceKind(m) === "ollama" ? image : imageRef(IMAGES.prepullPython),
+              image: prepullImage,
               command: ["sh", "-c", script],
               env: [
                 ...engineEnv(m),
@@ -177,7 +185,8 @@ export class ModelServer extends pulumi.ComponentResource {
               ],
               volumeMounts: [cache, { name: "tmp", mountPath: "/tmp" }],
               resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "2Gi" } },
-              securityContext: containerSecurityContext({ readOnlyRootFilesystem: false }),
+              // It writes only below HOME (/tmp), /tmp (pip --target) and the cache volume.
+              securityContext: containerSecurityContext(),
             },
           ]
         : [];
@@ -199,7 +208,14 @@ export class ModelServer extends pulumi.ComponentResource {
     const statefulSet = new k8s.apps.v1.StatefulSet(
       `${name}-server`,
       {
-        metadata: { ...meta, name: m.name },
+        metadata: {
+          ...meta,
+          name: m.name,
+          ...exemptionMetadata({
+            images: [image, ...(script !== undefined ? [prepullImage] : [])],
+            writableRoot: e.writableRoot,
+          }),
+        },
         spec: {
           serviceName: m.name,
           replicas: m.minReplicas,
@@ -268,7 +284,11 @@ export class ModelServer extends pulumi.ComponentResource {
       new k8s.batch.v1.Job(
         `${name}-prepull`,
         {
-          metadata: { ...meta, name: `${m.name}-prepull` },
+          metadata: {
+            ...meta,
+            name: `${m.name}-prepull`,
+            ...exemptionMetadata({ images: [imageRef(IMAGES.curl)] }),
+          },
           spec: {
             backoffLimit: 20,
             ttlSecondsAfterFinished: 86400,

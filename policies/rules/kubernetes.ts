@@ -1,4 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { EXEMPTABLE, EXEMPTION_PREFIX, exemptionsOf } from "../lib/exemptions";
 import { containersOf, name, podPolicy, type Props } from "./util";
 
 /**
@@ -185,7 +186,30 @@ export const probes = podPolicy({
   },
 });
 
+/**
+ * An exemption names a rule that can be exempted and says why: anything else would be a way
+ * around a rule that guards data, access or the cluster, or an exemption nobody can review.
+ */
+export const validExemptions: ResourceValidationPolicy = {
+  name: "policy-exemptions-valid",
+  description: `Exemption annotations (${EXEMPTION_PREFIX}<rule>) name an exemptable rule and give a reason.`,
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (!args.type.startsWith("kubernetes:")) return;
+    for (const e of exemptionsOf(args.props)) {
+      if (!(EXEMPTABLE as readonly string[]).includes(e.policy)) {
+        report(
+          `${EXEMPTION_PREFIX}${e.policy}: ${e.policy} cannot be exempted (exemptable: ${EXEMPTABLE.join(", ")})`,
+        );
+      } else if (e.reason.trim() === "") {
+        report(`${EXEMPTION_PREFIX}${e.policy}: an exemption needs a reason`);
+      }
+    }
+  },
+};
+
 export const kubernetesPolicies: ResourceValidationPolicy[] = [
+  validExemptions,
   noPrivileged,
   noHostNamespaces,
   noHostPath,

@@ -5,6 +5,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import { EXEMPTABLE, exemptionsOf } from "../lib/exemptions";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- resource properties are untyped JSON. */
 export type Props = Record<string, any>;
@@ -77,13 +78,24 @@ export function podPolicy(
   },
 ): ResourceValidationPolicy {
   const { check, exemptNamespaces = ["kube-system"], ...rest } = p;
+  const exemptable = (EXEMPTABLE as readonly string[]).includes(p.name);
   return resourcePolicy({
     ...rest,
     types: WORKLOAD_TYPES,
     check: (props, report, args) => {
       if (exemptNamespaces.includes(props["metadata"]?.namespace)) return;
       const spec = WORKLOADS[args.type]?.(props);
-      if (spec) check(spec, report, props, args);
+      if (!spec) return;
+      const exemption = exemptable
+        ? exemptionsOf(props).find((e) => e.policy === p.name && e.reason.trim() !== "")
+        : undefined;
+      if (exemption === undefined) return check(spec, report, props, args);
+      // An exemption stands only while the rule would find something: a fixed workload loses it.
+      const found: string[] = [];
+      check(spec, (m) => found.push(m), props, args);
+      if (found.length === 0) {
+        report(`the exemption from ${p.name} exempts nothing: remove it ("${exemption.reason}")`);
+      }
     },
   });
 }

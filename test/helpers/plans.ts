@@ -85,6 +85,7 @@ export function planOfResources(
     resources,
     outputs,
     policies: [],
+    exemptions: [],
     findings: [],
     policyPack: { name: "homebrew-dev", policies: [] },
     summary: {
@@ -92,7 +93,7 @@ export function planOfResources(
       components: 0,
       protected: 0,
       byType: {},
-      policies: { mandatory: 0, advisory: 0 },
+      policies: { mandatory: 0, advisory: 0, exemptions: 0 },
       findings: { errors: 0, warnings: 0 },
     },
   };

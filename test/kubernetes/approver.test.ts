@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { EXEMPTION_PREFIX } from "../../policies/lib/exemptions";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { describe, expect, it } from "vitest";
@@ -21,7 +22,19 @@ const UPSTREAM = path.join(
 describe("the kubelet serving-certificate approver", () => {
   it("declares exactly the objects of the upstream release, in its order", () => {
     const upstream = YAML.parseAllDocuments(readFileSync(UPSTREAM, "utf8")).map((d) => d.toJS());
-    expect(approverObjects()).toEqual(upstream);
+    // Ours add only exemption annotations (policies/lib/exemptions.ts), the Deployment's one.
+    const added: string[] = [];
+    const ours = approverObjects().map((o) => {
+      const { annotations, ...metadata } = o.metadata as { annotations?: Record<string, string> };
+      if (annotations === undefined) return o;
+      for (const key of Object.keys(annotations)) {
+        expect(key.startsWith(EXEMPTION_PREFIX), key).toBe(true);
+        added.push(`${o.kind} ${key}`);
+      }
+      return { ...o, metadata };
+    });
+    expect(ours).toEqual(upstream);
+    expect(added).toEqual([`Deployment ${EXEMPTION_PREFIX}image-digest-preferred`]);
     expect(KUBELET_SERVING_CERT_APPROVER.image).toBe(
       upstream.find((o) => o.kind === "Deployment").spec.template.spec.containers[0].image,
     );
@@ -92,11 +105,12 @@ describe.each(SHIPPED_STACKS)(
       for (const r of mine.filter((r) => r.type.startsWith("kubernetes:"))) {
         expect(await validateK8s(r.type, r.inputs)).toBeUndefined();
       }
-      // The pack passes every object of the approver but for the advice to pin its image by digest.
+      // The pack passes every object of the approver; its image runs by tag, as its exemption says.
       const urns = new Set(mine.map((r) => r.urn));
-      expect(
-        plan.policies.filter((p) => urns.has(p.urn)).map((p) => `${p.level} ${p.policy}`),
-      ).toEqual(["advisory image-digest-preferred"]);
+      expect(plan.policies.filter((p) => urns.has(p.urn))).toEqual([]);
+      expect(plan.exemptions.filter((e) => urns.has(e.urn)).map((e) => e.policy)).toEqual([
+        "image-digest-preferred",
+      ]);
       // metrics-server starts once the approver runs: until then no kubelet has a certificate it
       // can verify.
       const metrics = plan.resources.find((r) => r.name === "platform-metrics-server");

@@ -205,6 +205,46 @@ describe("diff rules", () => {
     expect(section).toContain("- **advisory** `image-digest-preferred` on `c`: new");
   });
 
+  it("an exemption the change declares is read like a new finding; standing ones are collapsed with their reasons", () => {
+    const r = (name: string) =>
+      planResource({
+        urn: `urn:pulumi:prod::homebrew-dev::t:index:R::${name}`,
+        type: "t:index:R",
+        name,
+      });
+    const exemption = (name: string, reason: string) => ({
+      policy: "k8s-read-only-root-filesystem",
+      urn: `urn:pulumi:prod::homebrew-dev::t:index:R::${name}`,
+      reason,
+    });
+    const base = {
+      ...planOf([r("a"), r("b")]),
+      exemptions: [exemption("a", "writes below /opt"), exemption("b", "writes below /srv")],
+    };
+    const head = {
+      ...planOf([r("a"), r("b")]),
+      // b's reason changed: a new decision to review, and the old one is dropped.
+      exemptions: [exemption("a", "writes below /opt"), exemption("b", "writes below /var")],
+    };
+    const diff = diffPlans(base, head);
+    expect(diff.exemptions).toEqual({
+      added: [exemption("b", "writes below /var")],
+      removed: [exemption("b", "writes below /srv")],
+      standing: [exemption("a", "writes below /opt")],
+    });
+    const md = renderMarkdown(diff, head);
+    const section = md.slice(md.indexOf("#### Policies"), md.indexOf("#### Changed properties"));
+    expect(section).toContain(
+      "New exemptions:\n- `k8s-read-only-root-filesystem` on `b`: writes below /var",
+    );
+    expect(section).toContain(
+      "Exemptions dropped:\n- `k8s-read-only-root-filesystem` on `b`: writes below /srv",
+    );
+    expect(section).toContain(
+      "<details><summary>1 exemption standing, each with its reason</summary>\n\n- `k8s-read-only-root-filesystem` on `a`: writes below /opt",
+    );
+  });
+
   it("the size budget holds on a huge diff and never cuts the top sections", () => {
     const many = (n: number, value: string): Plan => {
       const resources: PlanResource[] = Array.from({ length: n }, (_, i) =>

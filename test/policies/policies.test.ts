@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runPolicies, type HarnessResource } from "../../policies/harness";
+import { EXEMPTABLE } from "../../policies/lib/exemptions";
 import { allPolicies, enforcementFor, policiesFor } from "../../policies/pack";
 
 /**
@@ -45,6 +46,17 @@ const deployment = (edit: (spec: Obj) => void = () => undefined): HarnessResourc
     spec: { replicas: 1, template: { metadata: { labels: { app: "a" } }, spec } },
   });
 };
+
+/** A deployment with exemption annotations (policies/lib/exemptions.ts). */
+const exempt = (
+  annotations: Record<string, string>,
+  edit: (spec: Obj) => void = () => undefined,
+): HarnessResource => {
+  const d = deployment(edit);
+  const metadata = d.inputs["metadata"] as Obj;
+  return { ...d, inputs: { ...d.inputs, metadata: { ...metadata, annotations } } };
+};
+const EXEMPT = "exempt.policy.homebrew.dev/";
 
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
 const vm = (
@@ -291,11 +303,33 @@ const cases: Case[] = [
   },
   {
     policy: "k8s-read-only-root-filesystem",
-    good: () => [deployment()],
+    good: () => [
+      deployment(),
+      // An exemption with a reason stands while the rule would find something.
+      exempt(
+        { [`${EXEMPT}k8s-read-only-root-filesystem`]: "writes its caches below /opt" },
+        (s) => (s.containers[0].securityContext.readOnlyRootFilesystem = false),
+      ),
+    ],
     broken: [
       [
         "readOnlyRootFilesystem",
         () => [deployment((s) => (s.containers[0].securityContext.readOnlyRootFilesystem = false))],
+        'container "app" has a writable root filesystem',
+      ],
+      [
+        "an exemption that exempts nothing",
+        () => [exempt({ [`${EXEMPT}k8s-read-only-root-filesystem`]: "writes below /opt" })],
+        'the exemption from k8s-read-only-root-filesystem exempts nothing: remove it ("writes below /opt")',
+      ],
+      [
+        "an exemption without a reason (the rule still applies)",
+        () => [
+          exempt(
+            { [`${EXEMPT}k8s-read-only-root-filesystem`]: " " },
+            (s) => (s.containers[0].securityContext.readOnlyRootFilesystem = false),
+          ),
+        ],
         'container "app" has a writable root filesystem',
       ],
     ],
@@ -338,6 +372,38 @@ const cases: Case[] = [
     ],
   },
   {
+    policy: "policy-exemptions-valid",
+    good: () => [
+      deployment(),
+      exempt(
+        { [`${EXEMPT}image-digest-preferred`]: "no digest record" },
+        (s) => (s.containers[0].image = "ghcr.io/acme/app:1.2.3"),
+      ),
+    ],
+    broken: [
+      [
+        "a rule that guards access",
+        () => [exempt({ [`${EXEMPT}k8s-no-privileged`]: "needs the host" })],
+        `${EXEMPT}k8s-no-privileged: k8s-no-privileged cannot be exempted (exemptable: image-digest-preferred, k8s-read-only-root-filesystem)`,
+      ],
+      [
+        "a rule that does not exist",
+        () => [exempt({ [`${EXEMPT}k8s-read-only-rootfs`]: "typo" })],
+        `${EXEMPT}k8s-read-only-rootfs: k8s-read-only-rootfs cannot be exempted (exemptable: image-digest-preferred, k8s-read-only-root-filesystem)`,
+      ],
+      [
+        "a reason",
+        () => [
+          exempt(
+            { [`${EXEMPT}image-digest-preferred`]: "" },
+            (s) => (s.containers[0].image = "ghcr.io/acme/app:1.2.3"),
+          ),
+        ],
+        `${EXEMPT}image-digest-preferred: an exemption needs a reason`,
+      ],
+    ],
+  },
+  {
     policy: "image-no-latest-tag",
     good: () => [deployment((s) => (s.containers[0].image = "ghcr.io/acme/app:1.2.3"))],
     broken: [
@@ -355,8 +421,24 @@ const cases: Case[] = [
   },
   {
     policy: "image-digest-preferred",
-    good: () => [deployment()],
+    good: () => [
+      deployment(),
+      exempt(
+        { [`${EXEMPT}image-digest-preferred`]: "no digest record" },
+        (s) => (s.containers[0].image = "ghcr.io/acme/app:1.2.3"),
+      ),
+    ],
     broken: [
+      [
+        "an exemption of another rule",
+        () => [
+          exempt(
+            { [`${EXEMPT}k8s-read-only-root-filesystem`]: "no digest record" },
+            (s) => (s.containers[0].image = "ghcr.io/acme/app:1.2.3"),
+          ),
+        ],
+        'container "app" uses ghcr.io/acme/app:1.2.3 by tag, not by digest',
+      ],
       [
         "digest",
         () => [deployment((s) => (s.containers[0].image = "ghcr.io/acme/app:1.2.3"))],
@@ -712,6 +794,13 @@ describe("the policy pack", () => {
         results.map((r) => r.policy),
         env,
       ).toEqual(["proxmox-protect-control-planes"]);
+    }
+  });
+
+  it("only rules advisory in every environment can be exempted", () => {
+    for (const env of ["dev", "staging", "prod"] as const) {
+      const levels = Object.fromEntries(policiesFor(env).map((p) => [p.name, p.enforcementLevel]));
+      for (const rule of EXEMPTABLE) expect(levels[rule], `${rule} in ${env}`).toBe("advisory");
     }
   });
 

@@ -21,6 +21,7 @@ import {
   identity,
   type Plan,
   type PlanResource,
+  type PlanExemption,
   type PolicyResult,
 } from "./render";
 
@@ -75,6 +76,12 @@ export interface PlanDiff {
     readonly added: readonly PolicyResult[];
     readonly resolved: readonly PolicyResult[];
     readonly standing: readonly PolicyResult[];
+  };
+  /** Exemptions the change declares, drops, and keeps (by rule, resource and reason). */
+  readonly exemptions: {
+    readonly added: readonly PlanExemption[];
+    readonly removed: readonly PlanExemption[];
+    readonly standing: readonly PlanExemption[];
   };
 }
 
@@ -221,6 +228,18 @@ export function policyChanges(base: Plan, head: Plan): PlanDiff["policies"] {
   };
 }
 
+/** Exemptions by rule, resource and reason: a changed reason is a new exemption. */
+export function exemptionChanges(base: Plan, head: Plan): PlanDiff["exemptions"] {
+  const key = (e: PlanExemption) => `${e.policy}\0${identity(e.urn)}\0${e.reason}`;
+  const before = new Set(base.exemptions.map(key));
+  const after = new Set(head.exemptions.map(key));
+  return {
+    added: head.exemptions.filter((e) => !before.has(key(e))),
+    removed: base.exemptions.filter((e) => !after.has(key(e))),
+    standing: head.exemptions.filter((e) => before.has(key(e))),
+  };
+}
+
 export { replaceReasons };
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -301,6 +320,7 @@ export function normalizePlan(plan: Plan): Plan {
         : { sharedDatastores: [] },
     findings: Array.isArray(plan.findings) ? plan.findings : [],
     policies: Array.isArray(plan.policies) ? plan.policies : [],
+    exemptions: Array.isArray(plan.exemptions) ? plan.exemptions : [],
     outputs: isRecord(plan.outputs) ? plan.outputs : {},
     resources: plan.resources.map((resource, i): PlanResource => {
       const r = resource as unknown as Record<string, unknown>;
@@ -655,6 +675,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
     findings,
     summary: summarize(base, head, changes),
     policies: policyChanges(base, head),
+    exemptions: exemptionChanges(base, head),
   };
 }
 

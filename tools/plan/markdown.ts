@@ -1,7 +1,7 @@
 import { LOSES } from "../../components/catalog/lifecycle";
 import type { ChangeKind, PlanDiff, ResourceChange } from "./diff";
 import { renderMermaid } from "./mermaid";
-import { SECRET, type Plan, type PolicyResult } from "./render";
+import { SECRET, type Plan, type PlanExemption, type PolicyResult } from "./render";
 
 /** GitHub refuses comments over 65,536 characters; stay well below. */
 export const DEFAULT_BUDGET = 60_000;
@@ -265,6 +265,27 @@ export function renderMarkdown(diff: PlanDiff, head: Plan, opts: MarkdownOptions
       ...(standing.length > MAX_DANGER_LINES
         ? [`- _…and ${standing.length - MAX_DANGER_LINES} more._`]
         : []),
+      "",
+      "</details>",
+    );
+  }
+  // Exemptions are decisions: one the change declares is read like a new finding; the ones that
+  // stand are counted and listed collapsed, each with its reason.
+  const exemptions = diff.exemptions ?? { added: head.exemptions, removed: [], standing: [] };
+  const exemptLine = (e: PlanExemption) =>
+    `- ${code(e.policy)} on ${code(e.urn.split("::").pop() ?? e.urn)}: ${e.reason}`;
+  if (exemptions.added.length > 0) {
+    top.push("", "New exemptions:", ...exemptions.added.map(exemptLine));
+  }
+  if (exemptions.removed.length > 0) {
+    top.push("", "Exemptions dropped:", ...exemptions.removed.map(exemptLine));
+  }
+  if (exemptions.standing.length > 0) {
+    top.push(
+      "",
+      `<details><summary>${exemptions.standing.length} exemption${exemptions.standing.length === 1 ? "" : "s"} standing, each with its reason</summary>`,
+      "",
+      ...exemptions.standing.map(exemptLine),
       "",
       "</details>",
     );

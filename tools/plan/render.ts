@@ -11,6 +11,7 @@ import {
   physicalNames,
   type LifecycleFacts,
 } from "../../components/catalog/lifecycle";
+import { exemptionsOf } from "../../policies/lib/exemptions";
 import { ownershipFindings, type Finding } from "./lifecycle";
 import { resourceUrn, type Registration } from "./monitor";
 import type { Evaluation } from "./run";
@@ -57,6 +58,13 @@ export interface PolicyResult {
   readonly message: string;
 }
 
+/** A resource's declared exemption from an advisory rule (policies/lib/exemptions.ts). */
+export interface PlanExemption {
+  readonly policy: string;
+  readonly urn: string;
+  readonly reason: string;
+}
+
 export interface Plan {
   readonly project: string;
   readonly stack: string;
@@ -65,6 +73,8 @@ export interface Plan {
   readonly resources: readonly PlanResource[];
   readonly outputs: Record<string, unknown>;
   readonly policies: readonly PolicyResult[];
+  /** Every exemption a resource declares, with its reason, sorted by resource and rule. */
+  readonly exemptions: readonly PlanExemption[];
   /** What the lifecycle analysis found in this plan alone (two owners of one name, ...). */
   readonly findings: readonly Finding[];
   /** The pack the plan ran, with every policy's level for this environment. */
@@ -77,7 +87,11 @@ export interface Plan {
     readonly components: number;
     readonly protected: number;
     readonly byType: Record<string, number>;
-    readonly policies: { readonly mandatory: number; readonly advisory: number };
+    readonly policies: {
+      readonly mandatory: number;
+      readonly advisory: number;
+      readonly exemptions: number;
+    };
     readonly findings: { readonly errors: number; readonly warnings: number };
   };
 }
@@ -199,6 +213,12 @@ export function buildPlan(
   const policies = [...(opts.policies ?? [])].sort(
     (a, b) => a.urn.localeCompare(b.urn) || a.policy.localeCompare(b.policy),
   );
+  // Taken from what the plan shows (a secret annotation stays a secret).
+  const exemptions = resources.flatMap((r) =>
+    r.type.startsWith("kubernetes:")
+      ? exemptionsOf(r.inputs).map((e) => ({ policy: e.policy, urn: r.urn, reason: e.reason }))
+      : [],
+  );
   return {
     project: ev.project,
     stack: ev.stack,
@@ -206,6 +226,7 @@ export function buildPlan(
     resources,
     outputs: displayValue(ev.outputs, opts.showSecrets) as Record<string, unknown>,
     policies,
+    exemptions,
     findings,
     policyPack: opts.policyPack ?? { name: "", policies: [] },
     summary: {
@@ -216,6 +237,7 @@ export function buildPlan(
       policies: {
         mandatory: policies.filter((p) => p.level === "mandatory").length,
         advisory: policies.filter((p) => p.level === "advisory").length,
+        exemptions: exemptions.length,
       },
       findings: {
         errors: findings.filter((f) => f.level === "error").length,
@@ -295,6 +317,12 @@ export function renderText(plan: Plan): string {
     for (const key of outputs) lines.push(`  ${key}: ${JSON.stringify(plan.outputs[key])}`);
   }
   const { mandatory, advisory } = plan.summary.policies;
+  if (plan.exemptions.length > 0) {
+    lines.push("", "Exemptions:");
+    for (const e of plan.exemptions) {
+      lines.push(`  ${e.policy} ${e.urn.split("::").pop() ?? e.urn}: ${e.reason}`);
+    }
+  }
   lines.push(
     "",
     `Policies: ${mandatory} mandatory and ${advisory} advisory violation${mandatory + advisory === 1 ? "" : "s"}`,
