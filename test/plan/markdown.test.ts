@@ -4,7 +4,13 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { diffPlans, replaceReasons } from "../../tools/plan/diff";
-import { commentMarker, DEFAULT_BUDGET, renderMarkdown, verdict } from "../../tools/plan/markdown";
+import {
+  commentMarker,
+  DEFAULT_BUDGET,
+  leafCell,
+  renderMarkdown,
+  verdict,
+} from "../../tools/plan/markdown";
 import { renderMermaid } from "../../tools/plan/mermaid";
 import type { Plan, PlanResource, PolicyResult } from "../../tools/plan/render";
 import { runPlanCli } from "../helpers/cli";
@@ -243,6 +249,20 @@ describe("diff rules", () => {
     expect(section).toContain(
       "<details><summary>1 exemption standing, each with its reason</summary>\n\n- `k8s-read-only-root-filesystem` on `a`: writes below /opt",
     );
+  });
+
+  it("an added or removed object shows every leaf, not a prefix of its JSON", () => {
+    expect(
+      leafCell({
+        redirect: { sourceUrl: "https://a/x", statusCode: 301, targetUrl: { value: "https://b/" } },
+      }),
+    ).toBe(
+      "`redirect.sourceUrl=https://a/x, redirect.statusCode=301, redirect.targetUrl.value=https://b/`",
+    );
+    expect(leafCell({ ports: [{ port: 80 }, { port: 443 }], tags: [] })).toBe(
+      "`ports[0].port=80, ports[1].port=443, tags=[]`",
+    );
+    expect(leafCell("plain")).toBe("`plain`");
   });
 
   it("the size budget holds on a huge diff and never cuts the top sections", () => {

@@ -24,6 +24,24 @@ export function cell(value: unknown, max = 80): string {
   return code(oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine);
 }
 
+/**
+ * An added or removed object as its leaves, `path=value` each: every field of a new list item
+ * (a redirect's source, target and status) is readable, not just the first characters of its JSON.
+ */
+export function leafCell(value: unknown, max = 400): string {
+  if (value === null || typeof value !== "object") return cell(value, max);
+  const out: string[] = [];
+  const walk = (v: unknown, at: string): void => {
+    if (v !== null && typeof v === "object" && Object.keys(v).length > 0) {
+      for (const [k, child] of Object.entries(v)) {
+        walk(child, Array.isArray(v) ? `${at}[${k}]` : at === "" ? k : `${at}.${k}`);
+      }
+    } else out.push(`${at}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+  };
+  walk(value, "");
+  return cell(out.join(", "), max);
+}
+
 const KIND_WORD: Readonly<Record<ChangeKind, string>> = {
   create: "create",
   update: "update",
@@ -173,8 +191,8 @@ function changeDetail(c: ResourceChange): string[] {
       if (p.secret === true) return `  - ${code(p.path)}: changed, secret`;
       if (p.from !== undefined)
         return `  - ${code(p.path)}: new value from replaced ${code(p.from)}`;
-      if (p.before === undefined) return `  - ${code(p.path)}: added ${cell(p.after, 100)}`;
-      if (p.after === undefined) return `  - ${code(p.path)}: removed ${cell(p.before, 100)}`;
+      if (p.before === undefined) return `  - ${code(p.path)}: added ${leafCell(p.after)}`;
+      if (p.after === undefined) return `  - ${code(p.path)}: removed ${leafCell(p.before)}`;
       const [before, after] =
         typeof p.before === "string" && typeof p.after === "string"
           ? changeExcerpt(p.before, p.after)
