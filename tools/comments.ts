@@ -66,8 +66,8 @@ export const SCENARIOS: readonly CommentScenario[] = [
   },
   {
     name: "talos-upgrade",
-    title: "Upgrade Talos to the next patch release",
-    base: (doc) => doc.setIn([...C, "talosVersion"], "v1.13.8"),
+    title: "Upgrade Talos from 1.13 to 1.14",
+    base: (doc) => doc.setIn([...C, "talosVersion"], "v1.13.13"),
   },
   {
     name: "kubernetes-upgrade",

@@ -21,7 +21,8 @@ export const TALOSCTL_GLOBAL_FLAGS: Readonly<Record<string, FlagKind>> = {
 };
 
 /**
- * talosctl subcommands at v1.13.9 (siderolabs/talos cmd/talosctl/cmd/talos/<command>.go, each
+ * talosctl subcommands at v1.13.9, the flags the scripts use read again at v1.14.0-rc.1
+ * (siderolabs/talos cmd/talosctl/cmd/talos/<command>.go, each
  * command's `init()`; track.go for `--wait`, `--debug` and `--timeout`).
  */
 export const TALOSCTL: Readonly<Record<string, CliCommand>> = {

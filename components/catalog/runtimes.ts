@@ -33,13 +33,18 @@ export const RUNTIMES: Readonly<Record<RuntimeName, RuntimeFacts>> = {
     nodeLabel: `${RUNTIME_LABEL_PREFIX}gvisor`,
     extraNodeLabels: {},
     kernelModules: [],
-    sysctls: {},
+    // runsc sandboxes each pod in unprivileged user namespaces, which Talos's KSPP defaults turn
+    // off (pkg/kernel/kspp/kspp.go sets user.max_user_namespaces=0); siderolabs/extensions
+    // container-runtime/gvisor/README.md (release-1.14) sets 11255.
+    sysctls: { "user.max_user_namespaces": "11255" },
   },
   kata: {
     handler: "kata",
     extensions: ["siderolabs/kata-containers"],
     nodeLabel: `${RUNTIME_LABEL_PREFIX}kata`,
     extraNodeLabels: {},
+    // siderolabs/extensions container-runtime/kata-containers/README.md (release-1.14) asks for
+    // no kernel module and no sysctl: the extension loads what its hypervisor needs.
     kernelModules: [],
     sysctls: {},
     // Each pod is a micro-VM: its guest kernel and agent.

@@ -54,12 +54,31 @@ export const TALOS_MINORS: readonly TalosMinor[] = [
   {
     minor: "1.14",
     kubernetes: { min: "1.32", max: "1.37" },
-    defaultKubernetes: "1.37.0-rc.0",
+    // v1.14.0 shipped 1.37.0; the v1.14.7 release (2026-11-24) lists kubelet v1.37.1.
+    defaultKubernetes: "1.37.1",
     upgradesFrom: "1.12",
     source:
-      "siderolabs/talos v1.14.0-rc.1 pkg/machinery/compatibility/talos114/talos114.go, constants.go",
+      "siderolabs/talos v1.14.0-rc.1 pkg/machinery/compatibility/talos114/talos114.go; v1.14.7 release notes",
   },
 ];
+
+/**
+ * The machine-configuration contracts the renderer writes, by Talos minor
+ * (pkg/machinery/config/contract.go: every 1.14 gate is `Greater(TalosVersion1_13)`):
+ * - `1.13`: one v1alpha1 document carries the machine and cluster settings; networking is in
+ *   documents of its own.
+ * - `1.14`: the Kubernetes, discovery, sysctl and kernel-module settings move to documents of their
+ *   own (KubeletConfig, KubeAPIServerConfig, SysctlConfig, ...); v1alpha1 keeps the machine
+ *   identity, tokens, CAs and etcd.
+ */
+export const CONFIG_CONTRACTS = ["1.13", "1.14"] as const;
+export type ConfigContract = (typeof CONFIG_CONTRACTS)[number];
+
+/** The contract a Talos release reads its machine config by, or undefined for other minors. */
+export function configContract(talosVersion: string): ConfigContract | undefined {
+  const key = minorKey(talosVersion);
+  return CONFIG_CONTRACTS.find((c) => c === key);
+}
 
 /** Major, minor and patch of `v1.13.9` (patch 0 when absent), or undefined. */
 export const versionParts = (v: string): [number, number, number] | undefined => {

@@ -194,9 +194,9 @@ export const ClusterSchema = z
     name: dnsLabel.describe("Cluster name (Talos clusterName, kubeconfig context)."),
     talosVersion: z
       .string()
-      .regex(/^v1\.13\.\d+$/, {
+      .regex(/^v1\.1[34]\.\d+$/, {
         error:
-          "expected a Talos v1.13 release such as v1.13.9 (the configuration contract rendered)",
+          "expected a Talos v1.13 or v1.14 release such as v1.14.7 (the configuration contracts rendered)",
       })
       .describe("Talos Linux release of the node image and installer."),
     kubernetesVersion: z

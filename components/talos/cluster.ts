@@ -60,6 +60,8 @@ export interface ClusterHost {
 /** What the machine configs of every node share. */
 export interface MachineConfigContext {
   readonly clusterName: string;
+  /** Talos Linux release of the node image and installer (it picks the config contract). */
+  readonly talosVersion: string;
   readonly kubernetesVersion: string;
   readonly network: ClusterNetwork;
   /** Disk Talos installs to inside the VM. */
@@ -67,8 +69,6 @@ export interface MachineConfigContext {
 }
 
 export interface TalosClusterArgs extends MachineConfigContext {
-  /** Talos Linux release of the node image and installer. */
-  readonly talosVersion: string;
   /** Validity of the admin client certificates (kubeconfig, talosconfig) in hours. */
   readonly adminCertValidityHours: number;
   /** Protect the control-plane VMs from deletion. */
@@ -323,6 +323,7 @@ export function machineConfigInput(
     nameservers: cluster.network.nameservers,
     vip: cluster.network.vip,
     installDisk: cluster.installDisk,
+    talosVersion: cluster.talosVersion,
     installerImage,
     kubernetesVersion: cluster.kubernetesVersion,
     secrets,

@@ -1,4 +1,6 @@
 import { RUNTIMES, RUNTIME_NAMES } from "../catalog/runtimes";
+import { CONFIG_CONTRACTS, configContract, type ConfigContract } from "../catalog/talos";
+import { contractProblems } from "./contract";
 import { formatIpv4, parseIpv4 } from "../../policies/lib/ipv4";
 import { isIP } from "node:net";
 import { stringify } from "yaml";
@@ -78,7 +80,16 @@ export interface MachineConfigInput {
    * @default "/dev/sda"
    */
   readonly installDisk?: string;
-  /** Installer image, e.g. `factory.talos.dev/nocloud-installer/<schematic-id>:v1.13.9`. */
+  /**
+   * Talos release the node runs, e.g. `v1.14.7`: its minor picks the configuration contract the
+   * documents are written in (`CONFIG_CONTRACTS`).
+   */
+  readonly talosVersion: string;
+  /**
+   * Installer image, e.g. `factory.talos.dev/nocloud-installer/<schematic-id>:v1.13.9`: the 1.13
+   * contract's `machine.install.image`. The 1.14 contract has no install section for a node booted
+   * from a disk image (the upgrade step names its image).
+   */
   readonly installerImage: string;
   /** Kubernetes version with its `v`, e.g. `v1.35.0`; tags the kubelet and control-plane images. */
   readonly kubernetesVersion: string;
@@ -294,7 +305,42 @@ export type TalosNetworkDocument =
  * resolvers, link alias, link, and on control planes the Layer 2 VIP). The v1.13 contract has no
  * `machine.network`: networking lives in these separate documents.
  */
-export type RenderedMachineConfig = readonly [TalosV1Alpha1Config, ...TalosNetworkDocument[]];
+export type RenderedMachineConfigV113 = readonly [TalosV1Alpha1Config, ...TalosNetworkDocument[]];
+
+/** The v1alpha1 document at contract 1.14: the machine identity, tokens, CAs and etcd. */
+export interface TalosV1Alpha1ConfigV114 {
+  readonly version: "v1alpha1";
+  readonly debug: boolean;
+  readonly machine: {
+    readonly type: MachineRole;
+    readonly token: string;
+    readonly ca: TalosCaEntry;
+    readonly features: { readonly diskQuotaSupport: boolean };
+  };
+  readonly cluster: {
+    readonly token: string;
+    readonly etcd?: {
+      readonly ca: TalosCaEntry;
+      readonly advertisedSubnets?: readonly string[];
+    };
+  };
+}
+
+/** A document of the 1.14 contract besides v1alpha1: `apiVersion: v1alpha1`, a kind, its fields. */
+export interface TalosDocument {
+  readonly apiVersion: "v1alpha1";
+  readonly kind: string;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * One node's configuration at contract 1.14: the v1alpha1 document, then every setting that moved
+ * in its own document (see `renderContract114`).
+ */
+export type RenderedMachineConfigV114 = readonly [TalosV1Alpha1ConfigV114, ...TalosDocument[]];
+
+/** One node's configuration in the contract of its Talos release. */
+export type RenderedMachineConfig = RenderedMachineConfigV113 | RenderedMachineConfigV114;
 
 export type DeepPartial<T> = T extends readonly (infer U)[]
   ? readonly U[]
@@ -355,8 +401,10 @@ export interface RuntimeNodeSettings {
 
 /**
  * What a node needs in its machine config for the runtime extensions in its image, and the labels
- * RuntimeClasses schedule by. gVisor and Kata need no kernel settings: the extensions register
- * their containerd handlers themselves.
+ * RuntimeClasses schedule by: gVisor's user namespaces, NVIDIA's kernel modules and BPF setting
+ * (catalog/runtimes.ts). The extensions register their containerd handlers themselves. Contract
+ * 1.13 writes these as `machine.sysctls` and `machine.kernel.modules`, 1.14 as a SysctlConfig and
+ * one KernelModuleConfig per module.
  */
 export function runtimeNodeSettings(features: RuntimeFeatures): RuntimeNodeSettings {
   const kernelModules: string[] = [];
@@ -604,6 +652,15 @@ export function machineConfigInputProblems(input: MachineConfigInput): string[] 
       ),
     );
   }
+  if (configContract(input.talosVersion) === undefined) {
+    problems.push(
+      problem(
+        "talosVersion",
+        input.talosVersion,
+        `a Talos release whose configuration contract is rendered (${CONFIG_CONTRACTS.map((c) => `v${c}.x`).join(", ")})`,
+      ),
+    );
+  }
   if (!KUBERNETES_VERSION.test(input.kubernetesVersion)) {
     problems.push(
       problem("kubernetesVersion", input.kubernetesVersion, "a version such as v1.35.0"),
@@ -750,9 +807,25 @@ export function validateMachineConfigInput(input: MachineConfigInput): void {
 // Rendering
 // ---------------------------------------------------------------------------------------------
 
-/** Renders one node's documents (validated first; throws with every problem at once). */
+/**
+ * Renders one node's documents in the contract of its Talos release (validated first; throws with
+ * every problem at once). The result passes Talos's document-level rules (./contract.ts); a
+ * render that did not would be a defect of this function, and throws.
+ */
 export function renderMachineConfig(input: MachineConfigInput): RenderedMachineConfig {
   validateMachineConfigInput(input);
+  const contract = configContract(input.talosVersion) as ConfigContract;
+  const docs = contract === "1.14" ? renderContract114(input) : renderContract113(input);
+  const problems = contractProblems(docs, contract);
+  if (problems.length > 0) {
+    throw new Error(
+      `the ${contract} machine config of ${JSON.stringify(input.hostname)} breaks Talos's rules:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
+  }
+  return docs;
+}
+
+function renderContract113(input: MachineConfigInput): RenderedMachineConfigV113 {
   const installDisk = input.installDisk ?? DEFAULT_INSTALL_DISK;
   const podSubnet = input.podSubnet ?? DEFAULT_POD_SUBNET;
   const serviceSubnet = input.serviceSubnet ?? DEFAULT_SERVICE_SUBNET;
@@ -913,6 +986,231 @@ export function renderMachineConfig(input: MachineConfigInput): RenderedMachineC
     config,
   );
   return [patched, ...networkDocuments(input)];
+}
+
+/** The discovery service every node registers with (Talos's default endpoint at both contracts). */
+export const DISCOVERY_SERVICE_ENDPOINT = "https://discovery.talos.dev/";
+
+/**
+ * Weekly fstrim of the node's filesystems: the VM disks are thin and have `discard` on, so what
+ * the kubelet and containerd free is given back to the datastore. The interval is what
+ * `talosctl gen config` writes at contract 1.14 (pkg/machinery/config/generate/block.go).
+ */
+export const FILESYSTEM_TRIM_INTERVAL = "168h0m0s";
+
+/**
+ * The one encryption provider list of Kubernetes Secrets, as the 1.13 contract renders it from
+ * `cluster.secretboxEncryptionSecret` (internal/app/machined/pkg/controllers/k8s/internal/
+ * k8stemplates/apiserver.go at v1.13.9): secretbox with the key named `key2`, then identity.
+ * The name is stored in every encrypted value (`k8s:enc:secretbox:v1:key2:`): the 1.14 document
+ * must keep it, or the API server cannot read the Secrets it wrote (siderolabs/talos#13885).
+ */
+export function etcdEncryptionConfig(secretboxKey: string): Record<string, unknown> {
+  return {
+    resources: [
+      {
+        resources: ["secrets"],
+        providers: [
+          { secretbox: { keys: [{ name: "key2", secret: secretboxKey }] } },
+          { identity: {} },
+        ],
+      },
+    ],
+  };
+}
+
+/** The API server's health endpoints its 1.14 probes request without credentials. */
+export const HEALTH_PATHS = ["/livez", "/readyz", "/healthz"] as const;
+
+/** Talos's default audit policy of the 1.13 contract (v1alpha1_apiserverconfig.go, v1.13.9). */
+const DEFAULT_AUDIT_POLICY = {
+  apiVersion: "audit.k8s.io/v1",
+  kind: "Policy",
+  rules: [{ level: "Metadata" }],
+} as const;
+
+/** The labels and taint Talos gives a control plane implicitly at 1.13 (k8sNodeConfigShim). */
+export const CONTROL_PLANE_NODE_LABEL = "node-role.kubernetes.io/control-plane";
+
+const pem = (base64: string) => Buffer.from(base64, "base64").toString("utf8");
+
+/**
+ * The documents of contract 1.14 (read from pkg/machinery/config/generate and the stability
+ * files at siderolabs/talos v1.14.0-rc.1): the same effective settings as contract 1.13, each in
+ * the one document that owns it, and nothing left in v1alpha1 that a document replaces. Defaults
+ * that Talos applied implicitly from v1alpha1 are written out (a document injects nothing): the
+ * control plane's role label and NoSchedule taint, the audit policy, the Node and RBAC
+ * authorizers. Two settings are new at 1.14 and adopted (docs/adr/0017): the API server's own
+ * health probes, which need anonymous access to exactly `/livez`, `/readyz` and `/healthz`
+ * (KubeAuthenticationConfig; 1.13 refused every anonymous request), and a weekly fstrim
+ * (FilesystemTrimConfig).
+ */
+function renderContract114(input: MachineConfigInput): RenderedMachineConfigV114 {
+  const podSubnet = input.podSubnet ?? DEFAULT_POD_SUBNET;
+  const serviceSubnet = input.serviceSubnet ?? DEFAULT_SERVICE_SUBNET;
+  const nodeSubnet = (parseHostCidr(input.address) as HostCidr).cidr;
+  const k8s = input.kubernetesVersion;
+  const { secrets } = input;
+  const isControlPlane = input.role === MachineRole.controlPlane;
+  const sortedTaints = [...(input.nodeTaints ?? [])].sort((a, b) => compareBytes(a.key, b.key));
+  const endpoint = controlPlaneEndpoint(input.vip);
+  const apiVersion = "v1alpha1" as const;
+  const doc = (kind: string, fields: Record<string, unknown>): TalosDocument => ({
+    apiVersion,
+    kind,
+    ...fields,
+  });
+
+  const v1alpha1: TalosV1Alpha1ConfigV114 = {
+    version: "v1alpha1",
+    debug: false,
+    machine: {
+      type: input.role,
+      token: secrets.trustdToken,
+      ca: isControlPlane
+        ? { crt: secrets.osCa.crt, key: secrets.osCa.key }
+        : { crt: secrets.osCa.crt },
+      features: { diskQuotaSupport: true },
+    },
+    cluster: {
+      token: secrets.bootstrapToken,
+      ...(isControlPlane
+        ? {
+            etcd: {
+              ca: { crt: secrets.etcdCa.crt, key: secrets.etcdCa.key },
+              advertisedSubnets: [nodeSubnet],
+            },
+          }
+        : {}),
+    },
+  };
+  const patched = (input.patches ?? []).reduce<TalosV1Alpha1ConfigV114>(
+    (acc, patch) => deepMerge(acc, patch) as TalosV1Alpha1ConfigV114,
+    v1alpha1,
+  );
+
+  // Hostname, links and VIP as at 1.13; host DNS moves into the resolver document.
+  const network = networkDocuments(input).map((d) =>
+    d.kind === "ResolverConfig"
+      ? { ...d, hostDNS: { enabled: true, forwardKubeDNSToHost: true } }
+      : d,
+  ) as TalosDocument[];
+
+  const labels = sortedRecord({
+    ...(isControlPlane
+      ? {
+          [CONTROL_PLANE_NODE_LABEL]: "",
+          "node.kubernetes.io/exclude-from-external-load-balancers": "",
+        }
+      : {}),
+    ...(input.nodeLabels ?? {}),
+  });
+  const taints = sortedRecord({
+    ...(isControlPlane ? { [CONTROL_PLANE_NODE_LABEL]: "NoSchedule" } : {}),
+    ...Object.fromEntries(
+      sortedTaints.map((t) => [t.key, t.value ? `${t.value}:${t.effect}` : t.effect]),
+    ),
+  });
+  const universal: TalosDocument[] = [
+    doc("DiscoveryServiceConfig", { name: "default", endpoint: DISCOVERY_SERVICE_ENDPOINT }),
+    doc("DiscoveryIdentityConfig", {
+      clusterID: secrets.clusterId,
+      clusterSecret: secrets.clusterSecret,
+    }),
+    ...network,
+    doc("FilesystemTrimConfig", { interval: FILESYSTEM_TRIM_INTERVAL }),
+    doc("KubeClusterConfig", { clusterName: input.clusterName, endpoint }),
+    doc("KubeNodeConfig", {
+      nodeIP: { validSubnets: [nodeSubnet] },
+      ...nonEmpty("labels", labels),
+      ...nonEmpty("taints", taints),
+    }),
+    doc("KubeletConfig", {
+      image: `${KUBELET_IMAGE}:${k8s}`,
+      // Workers register with their taints (NodeRestriction, see the 1.13 rendering).
+      ...(!isControlPlane && sortedTaints.length > 0
+        ? {
+            config: {
+              registerWithTaints: sortedTaints.map((t) => ({
+                key: t.key,
+                ...(t.value ? { value: t.value } : {}),
+                effect: t.effect,
+              })),
+            },
+          }
+        : {}),
+      ...nonEmpty("extraArgs", sortedRecord(input.kubeletExtraArgs ?? {})),
+      defaultRuntimeSeccompProfileEnabled: true,
+    }),
+    doc("KubeNetworkConfig", {
+      dnsDomain: CLUSTER_DNS_DOMAIN,
+      podSubnets: [podSubnet],
+      serviceSubnets: [serviceSubnet],
+    }),
+    doc(
+      "KubeAPIServerCAConfig",
+      isControlPlane
+        ? {
+            issuingCA: {
+              cert: pem(secrets.kubernetesCa.crt),
+              key: pem(secrets.kubernetesCa.key),
+            },
+          }
+        : { acceptedCAs: [pem(secrets.kubernetesCa.crt)] },
+    ),
+    doc("KubePrismConfig", { port: KUBE_PRISM_PORT }),
+  ];
+  const controlPlaneOnly: TalosDocument[] = isControlPlane
+    ? [
+        doc("KubeAggregatorCAConfig", {
+          issuingCA: {
+            cert: pem(secrets.aggregatorCa.crt),
+            key: pem(secrets.aggregatorCa.key),
+          },
+        }),
+        doc("KubeAdmissionControlConfig", { ...podSecurityAdmission() }),
+        doc("KubeAuditPolicyConfig", { configuration: DEFAULT_AUDIT_POLICY }),
+        // k8stemplates/apiserver.go: with the document, the API server has startup, readiness and
+        // liveness probes, unauthenticated requests to these paths (control_plane_final.go drops
+        // --anonymous-auth=false for the authentication config file).
+        doc("KubeAuthenticationConfig", {
+          configuration: {
+            anonymous: {
+              enabled: true,
+              conditions: HEALTH_PATHS.map((path) => ({ path })),
+            },
+            jwt: [],
+          },
+        }),
+        doc("KubeAuthorizerConfig", { name: "node", type: "Node" }),
+        doc("KubeAuthorizerConfig", { name: "rbac", type: "RBAC" }),
+        doc("KubeEtcdEncryptionConfig", { config: etcdEncryptionConfig(secrets.secretboxKey) }),
+        doc("KubeServiceAccountConfig", {
+          issuer: { privateKey: pem(secrets.serviceAccountKey), issuerURL: endpoint },
+        }),
+        doc("KubeAPIServerConfig", {
+          image: `${K8S_IMAGE}/kube-apiserver:${k8s}`,
+          certExtraSANs: [input.vip],
+        }),
+        doc("KubeControllerManagerConfig", {
+          image: `${K8S_IMAGE}/kube-controller-manager:${k8s}`,
+        }),
+        doc("KubeSchedulerConfig", { image: `${K8S_IMAGE}/kube-scheduler:${k8s}` }),
+        doc("KubeProxyConfig", { image: `${K8S_IMAGE}/kube-proxy:${k8s}` }),
+        doc("KubeFlannelCNIConfig", {
+          backendType: "vxlan",
+          backendPort: 4789,
+          kubeNetworkPoliciesEnabled: true,
+        }),
+        doc("KubeCoreDNSConfig", { enabled: true }),
+      ]
+    : [];
+  const sysctls = sortedRecord(input.sysctls ?? {});
+  const runtime: TalosDocument[] = [
+    ...(Object.keys(sysctls).length > 0 ? [doc("SysctlConfig", { params: sysctls })] : []),
+    ...unique(input.kernelModules ?? []).map((name) => doc("KernelModuleConfig", { name })),
+  ];
+  return [patched, ...universal, ...controlPlaneOnly, ...runtime];
 }
 
 function podSecurityAdmission(): TalosAdmissionPlugin {

@@ -266,11 +266,11 @@ describe("stack config validation", () => {
     ]);
   });
 
-  it("fails when the Talos version is outside the v1.13 contract", () => {
+  it("fails when the Talos version is outside the contracts rendered (1.13, 1.14)", () => {
     const raw = base();
-    raw["cluster"].talosVersion = "v1.14.0";
+    raw["cluster"].talosVersion = "v1.15.0";
     expect(problems(raw)).toEqual([
-      'homebrew-dev:cluster.talosVersion: expected a Talos v1.13 release such as v1.13.9 (the configuration contract rendered) (got "v1.14.0")',
+      'homebrew-dev:cluster.talosVersion: expected a Talos v1.13 or v1.14 release such as v1.14.7 (the configuration contracts rendered) (got "v1.15.0")',
     ]);
   });
 

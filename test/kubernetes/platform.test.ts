@@ -259,7 +259,10 @@ describe("metrics-server and kubelet serving certificates", () => {
     const configs = machineConfigs(resources);
     expect(configs).toHaveLength(resources.filter((r) => r.type.endsWith("VmLegacy")).length);
     for (const docs of configs) {
-      expect(docs[0].machine.kubelet.extraArgs).toEqual({ "rotate-server-certificates": "true" });
+      // Contract 1.14: the kubelet's flags are in its own document.
+      expect(docs.find((d: { kind?: string }) => d.kind === "KubeletConfig").extraArgs).toEqual({
+        "rotate-server-certificates": "true",
+      });
     }
   });
 
@@ -273,7 +276,9 @@ describe("metrics-server and kubelet serving certificates", () => {
     const resources: Resource[] = JSON.parse(res.stdout).resources;
     expect(resources.filter((r) => /metrics-server|approver/.test(r.name))).toEqual([]);
     for (const docs of machineConfigs(resources)) {
-      expect(docs[0].machine.kubelet.extraArgs).toBeUndefined();
+      const kubelet = docs.find((d: { kind?: string }) => d.kind === "KubeletConfig");
+      expect(kubelet.image).toMatch(/^ghcr\.io\/siderolabs\/kubelet:v1\./);
+      expect(kubelet.extraArgs).toBeUndefined();
     }
   });
 });

@@ -6,7 +6,15 @@ import {
   runtimeClasses,
 } from "../../components/kubernetes/runtimes";
 import { planNodes } from "../../components/talos/cluster";
-import { renderMachineConfig } from "../../components/talos/machineConfig";
+import {
+  renderMachineConfig,
+  type MachineConfigInput,
+  type RenderedMachineConfigV113,
+} from "../../components/talos/machineConfig";
+
+/** The 1.13 contract's documents, typed. */
+const render113 = (input: MachineConfigInput) =>
+  renderMachineConfig(input) as RenderedMachineConfigV113;
 import { machineConfigInput, talosClusterArgs } from "../../components/talos/cluster";
 import { validateK8s } from "../helpers/k8s";
 
@@ -78,7 +86,7 @@ describe("runtime classes from the pools' declaration", () => {
     };
     for (const node of planNodes(config.cluster).filter((n) => n.role === "worker")) {
       const labels =
-        renderMachineConfig(
+        render113(
           machineConfigInput(
             node,
             talosClusterArgs(config.cluster, config.proxmox),

@@ -26,7 +26,9 @@ describe("the four comments", () => {
       "- **Nodes** added: prod-worker-5 on pve-3, 10.50.0.25 (general), 8 vCPU, 32 GiB, 200 GiB disk",
     );
     expect(read("add-worker-and-redirects")).toContain("redirect.statusCode=302");
-    expect(read("talos-upgrade")).toContain("- **Versions** Talos v1.13.8 → v1.13.9");
+    expect(read("talos-upgrade")).toContain(
+      "- **Versions** Talos v1.13.13 → v1.14.7 (machine configs move from the 1.13 to the 1.14 configuration contract: the same settings in other documents, applied after every node runs v1.14.7)",
+    );
     expect(read("kubernetes-upgrade")).toContain("Kubernetes v1.35.2 → v1.36.3");
     expect(read("remove-worker-and-postgres")).toMatch(/^\*\*Blocked\*\*/m);
   });

@@ -226,23 +226,23 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
     expect(diffPlans(all, base).findings.map((f) => f.check)).toEqual(["protected", "protected"]);
   });
 
-  it("Talos patch release: images downloaded anew, every node upgraded in turn, no VM touched", async () => {
+  it("Talos patch release: images downloaded anew, every node upgraded in turn, no VM or config touched", async () => {
     const from = diffPlans(
-      await planOf("prod", (doc) => doc.setIn([...C, "talosVersion"], "v1.13.8")),
+      await planOf("prod", (doc) => doc.setIn([...C, "talosVersion"], "v1.14.6")),
       base,
     );
+    // At contract 1.14 the machine config names no installer image (the node boots from its disk
+    // image; the upgrade step names the image), so a patch release rewrites no config.
     expect(steps(from)).toEqual(
       [
         ...IMAGES.map((i) => `replace! File hbd-prod-image-${i}-cephfs`),
         ...PROD_NODES.map((n) => `update Command hbd-prod-upgrade-${n}`),
-        // The installer image is in the machine config too (machine.install.image).
-        ...configsRewritten(PROD_NODES),
       ].sort(),
     );
     expect(from.findings).toEqual([]);
-    expect(summaryLines(from)).toEqual(["- **Versions** Talos v1.13.8 → v1.13.9"]);
-    // What a reviewer must see: every node restarts, one after the other. Rewritten first-boot
-    // files and image downloads are no danger.
+    expect(summaryLines(from)).toEqual(["- **Versions** Talos v1.14.6 → v1.14.7"]);
+    // What a reviewer must see: every node restarts, one after the other. Image downloads are no
+    // danger.
     expect(danger(from, base)).toEqual(
       [...PROD_NODES]
         .sort()
@@ -254,18 +254,51 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
           ),
         ),
     );
-    const apply = from.changes.find((c) => c.name === "hbd-prod-apply-prod-cp-1")!;
-    expect(apply.properties.map((p) => p.path)).toEqual([
-      "environment.HOMEBREW_MACHINE_CONFIG",
-      "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.machine.install.image",
-    ]);
-    expect(apply.properties[0]).toMatchObject({
-      before: "[secret]",
-      after: "[secret]",
-      secret: true,
-    });
     const image = from.changes.find((c) => c.name === "hbd-prod-image-base-cephfs")!;
     expect(image.replaceReasons).toEqual(["fileName", "url"]);
+  });
+
+  it("Talos 1.13 to 1.14: every node upgraded in turn first, then its config in the 1.14 documents", async () => {
+    const old = await planOf("prod", (doc) => doc.setIn([...C, "talosVersion"], "v1.13.13"));
+    const diff = diffPlans(old, base);
+    expect(steps(diff)).toEqual(
+      [
+        ...IMAGES.map((i) => `replace! File hbd-prod-image-${i}-cephfs`),
+        ...PROD_NODES.map((n) => `update Command hbd-prod-upgrade-${n}`),
+        ...configsRewritten(PROD_NODES),
+      ].sort(),
+    );
+    expect(diff.findings).toEqual([]);
+    expect(summaryLines(diff)).toEqual([
+      "- **Versions** Talos v1.13.13 → v1.14.7 (machine configs move from the 1.13 to the 1.14 configuration contract: the same settings in other documents, applied after every node runs v1.14.7)",
+    ]);
+    // The order pulumi up runs them in: every upgrade before the first config apply (a 1.13 node
+    // refuses the 1.14 documents), each apply after the one before it.
+    const byName = new Map(base.resources.map((r) => [r.name, r]));
+    const firstApply = byName.get("hbd-prod-apply-prod-cp-1")!;
+    const upgrades = PROD_NODES.map((n) => byName.get(`hbd-prod-upgrade-${n}`)!.urn);
+    const ancestors = (urn: string, seen = new Set<string>()): Set<string> => {
+      for (const d of base.resources.find((r) => r.urn === urn)?.dependsOn ?? []) {
+        if (!seen.has(d)) {
+          seen.add(d);
+          ancestors(d, seen);
+        }
+      }
+      return seen;
+    };
+    const before = ancestors(firstApply.urn);
+    for (const u of upgrades) expect(before.has(u), u).toBe(true);
+    // The control plane's config: the v1alpha1 fields that moved, and the documents they moved to.
+    const cp = diff.changes.find((c) => c.name === "hbd-prod-apply-prod-cp-1")!;
+    const viewed = cp.properties.filter((p) => p.view === true).map((p) => p.path);
+    expect(viewed).toEqual(
+      expect.arrayContaining([
+        "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.cluster.secretboxEncryptionSecret",
+        "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.machine.kubelet",
+        "environment.HOMEBREW_MACHINE_CONFIG ▸ KubeEtcdEncryptionConfig",
+        "environment.HOMEBREW_MACHINE_CONFIG ▸ KubeletConfig",
+      ]),
+    );
   });
 
   it("Kubernetes minor upgrade: one upgrade-k8s step, then the configs that carry the version", async () => {
@@ -286,23 +319,23 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
     const cp = diff.changes.find((c) => c.name === "hbd-prod-apply-prod-cp-1")!;
     expect(cp.properties.filter((p) => p.view === true).map((p) => [p.path, p.after])).toEqual([
       [
-        "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.cluster.apiServer.image",
+        "environment.HOMEBREW_MACHINE_CONFIG ▸ KubeAPIServerConfig.image",
         "registry.k8s.io/kube-apiserver:v1.36.3",
       ],
       [
-        "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.cluster.controllerManager.image",
+        "environment.HOMEBREW_MACHINE_CONFIG ▸ KubeControllerManagerConfig.image",
         "registry.k8s.io/kube-controller-manager:v1.36.3",
       ],
       [
-        "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.cluster.proxy.image",
+        "environment.HOMEBREW_MACHINE_CONFIG ▸ KubeProxyConfig.image",
         "registry.k8s.io/kube-proxy:v1.36.3",
       ],
       [
-        "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.cluster.scheduler.image",
+        "environment.HOMEBREW_MACHINE_CONFIG ▸ KubeSchedulerConfig.image",
         "registry.k8s.io/kube-scheduler:v1.36.3",
       ],
       [
-        "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.machine.kubelet.image",
+        "environment.HOMEBREW_MACHINE_CONFIG ▸ KubeletConfig.image",
         "ghcr.io/siderolabs/kubelet:v1.36.3",
       ],
     ]);
@@ -336,7 +369,7 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
     expect(md).toContain("- **update** `command:local:Command` `hbd-prod-apply-prod-gpu-1`");
     expect(md).toContain("  - `environment.HOMEBREW_MACHINE_CONFIG`: changed, secret");
     expect(md).toContain(
-      "  - `environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.machine.nodeLabels.homebrew-dev.io/accelerator`: `rtx-4090` → `rtx-5090`",
+      "  - `environment.HOMEBREW_MACHINE_CONFIG ▸ KubeNodeConfig.labels.homebrew-dev.io/accelerator`: `rtx-4090` → `rtx-5090`",
     );
     expect(steps(diff)).toEqual(configsRewritten(["prod-gpu-1"]).sort());
     expect(danger(diff, head)).toEqual([]);
@@ -346,7 +379,7 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
     const apply = diff.changes.find((c) => c.kind === "update")!;
     expect(apply.properties.filter((p) => p.view === true)).toEqual([
       {
-        path: "environment.HOMEBREW_MACHINE_CONFIG ▸ v1alpha1.machine.nodeLabels.homebrew-dev.io/accelerator",
+        path: "environment.HOMEBREW_MACHINE_CONFIG ▸ KubeNodeConfig.labels.homebrew-dev.io/accelerator",
         before: "rtx-4090",
         after: "rtx-5090",
         view: true,

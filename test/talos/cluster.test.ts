@@ -8,7 +8,15 @@ import {
   placementProblems,
   talosClusterArgs,
 } from "../../components/talos/cluster";
-import { renderMachineConfig } from "../../components/talos/machineConfig";
+import {
+  renderMachineConfig,
+  type MachineConfigInput,
+  type RenderedMachineConfigV113,
+} from "../../components/talos/machineConfig";
+
+/** The 1.13 contract's documents, typed. */
+const render113 = (input: MachineConfigInput) =>
+  renderMachineConfig(input) as RenderedMachineConfigV113;
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { recordResources, resolve } from "../helpers/mocks";
 import { validateTalosConfig } from "./schema";
@@ -338,7 +346,7 @@ describe("machine configs of a planned cluster", () => {
     options?: Parameters<typeof machineConfigInput>[4],
   ) => {
     const installer = "factory.talos.dev/nocloud-installer/x:v1.13.9";
-    const docs = renderMachineConfig(
+    const docs = render113(
       machineConfigInput(
         node,
         talosClusterArgs(config.cluster, config.proxmox),

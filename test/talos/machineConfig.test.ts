@@ -12,7 +12,7 @@ import {
   TaintEffect,
   validateMachineConfigInput,
   type MachineConfigInput,
-  type RenderedMachineConfig,
+  type RenderedMachineConfigV113 as RenderedMachineConfig,
   type TalosLayer2VipConfig,
   type TalosLinkAliasConfig,
   type TalosMachineSecrets,
@@ -20,6 +20,10 @@ import {
 } from "../../components/talos/machineConfig";
 import { installerImage } from "../../components/talos/schematic";
 import { validateTalosConfig } from "./schema";
+
+/** The 1.13 contract's documents, typed (the fixtures below are 1.13 nodes). */
+const render113 = (input: MachineConfigInput) =>
+  renderMachineConfig(input) as RenderedMachineConfig;
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: obviously fake secrets only
@@ -74,6 +78,7 @@ function controlPlane(overrides: Partial<MachineConfigInput> = {}): MachineConfi
     gateway: "10.20.0.1",
     nameservers: ["1.1.1.1", "9.9.9.9"],
     vip: "10.20.0.10",
+    talosVersion: "v1.13.9",
     installerImage: INSTALLER,
     kubernetesVersion: "v1.35.0",
     secrets: fakeSecrets,
@@ -198,7 +203,7 @@ function thrownMessage(fn: () => unknown): string {
 
 describe("the v1.13 schema", () => {
   it.each(scenarios)("accepts every document of the %s config", (_, input) => {
-    const docs = renderMachineConfig(input());
+    const docs = render113(input());
     for (const doc of docs) {
       expect(validateTalosConfig(doc)).toEqual([]);
     }
@@ -206,7 +211,7 @@ describe("the v1.13 schema", () => {
 
   it.each(scenarios)("accepts the %s config read back from its YAML", (_, input) => {
     const parsed = parseAllDocuments(renderMachineConfigYaml(input()));
-    expect(parsed).toHaveLength(renderMachineConfig(input()).length);
+    expect(parsed).toHaveLength(render113(input()).length);
     for (const doc of parsed) {
       expect(doc.errors).toEqual([]);
       expect(validateTalosConfig(doc.toJS())).toEqual([]);
@@ -214,7 +219,7 @@ describe("the v1.13 schema", () => {
   });
 
   it("rejects what it should (the validator is live)", () => {
-    const [config] = renderMachineConfig(worker());
+    const [config] = render113(worker());
     expect(
       validateTalosConfig({ ...config, machine: { ...config.machine, network: {} } }),
     ).not.toEqual([]);
@@ -231,7 +236,7 @@ describe("renderMachineConfig", () => {
   it("puts the v1alpha1 document first, then the network documents in a fixed order", () => {
     const kinds = (docs: RenderedMachineConfig) =>
       docs.map((d) => ("kind" in d ? d.kind : `v1alpha1/${d.machine.type}`));
-    expect(kinds(renderMachineConfig(controlPlane()))).toEqual([
+    expect(kinds(render113(controlPlane()))).toEqual([
       "v1alpha1/controlplane",
       "HostnameConfig",
       "ResolverConfig",
@@ -239,7 +244,7 @@ describe("renderMachineConfig", () => {
       "LinkConfig",
       "Layer2VIPConfig",
     ]);
-    expect(kinds(renderMachineConfig(worker()))).toEqual([
+    expect(kinds(render113(worker()))).toEqual([
       "v1alpha1/worker",
       "HostnameConfig",
       "ResolverConfig",
@@ -250,14 +255,14 @@ describe("renderMachineConfig", () => {
 
   it("points every node at the VIP endpoint", () => {
     for (const input of [controlPlane(), worker(), gpuWorker()]) {
-      const [config] = renderMachineConfig(input);
+      const [config] = render113(input);
       expect(config.cluster.controlPlane.endpoint).toBe(`https://10.20.0.10:${API_SERVER_PORT}`);
       expect(config.cluster.clusterName).toBe("homelab");
     }
   });
 
   it("announces the VIP on control planes only, on the aliased link", () => {
-    const cp = renderMachineConfig(controlPlane());
+    const cp = render113(controlPlane());
     expect(byKind(cp, "Layer2VIPConfig")).toEqual<TalosLayer2VipConfig[]>([
       {
         apiVersion: "v1alpha1",
@@ -268,12 +273,12 @@ describe("renderMachineConfig", () => {
     ]);
     expect(cp[0].cluster.apiServer?.certSANs).toEqual(["10.20.0.10"]);
     for (const input of [worker(), gpuWorker()]) {
-      expect(byKind(renderMachineConfig(input), "Layer2VIPConfig")).toEqual([]);
+      expect(byKind(render113(input), "Layer2VIPConfig")).toEqual([]);
     }
   });
 
   it("configures the node's own address, route, resolvers and hostname", () => {
-    const docs = renderMachineConfig(worker());
+    const docs = render113(worker());
     expect(docs.slice(1)).toEqual([
       { apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: "worker-1" },
       {
@@ -298,9 +303,7 @@ describe("renderMachineConfig", () => {
   });
 
   it("selects the NIC by PCI bus path when one is given", () => {
-    expect(byKind(renderMachineConfig(gpuWorker()), "LinkAliasConfig")).toEqual<
-      TalosLinkAliasConfig[]
-    >([
+    expect(byKind(render113(gpuWorker()), "LinkAliasConfig")).toEqual<TalosLinkAliasConfig[]>([
       {
         apiVersion: "v1alpha1",
         kind: "LinkAliasConfig",
@@ -311,7 +314,7 @@ describe("renderMachineConfig", () => {
   });
 
   it("installs from the installer image and tags every Kubernetes image with the version", () => {
-    const [config] = renderMachineConfig(controlPlane());
+    const [config] = render113(controlPlane());
     expect(config.machine.install).toEqual({
       disk: "/dev/sda",
       image: INSTALLER,
@@ -328,15 +331,15 @@ describe("renderMachineConfig", () => {
   });
 
   it("keeps the kubelet and etcd on the node subnet", () => {
-    const [cp] = renderMachineConfig(controlPlane());
+    const [cp] = render113(controlPlane());
     expect(cp.machine.kubelet.nodeIP).toEqual({ validSubnets: ["10.20.0.0/24"] });
     expect(cp.cluster.etcd?.advertisedSubnets).toEqual(["10.20.0.0/24"]);
-    const [w] = renderMachineConfig(worker());
+    const [w] = render113(worker());
     expect(w.machine.kubelet.nodeIP).toEqual({ validSubnets: ["10.20.0.0/24"] });
   });
 
   it("enforces Pod Security defaults on control planes", () => {
-    const [config] = renderMachineConfig(controlPlane());
+    const [config] = render113(controlPlane());
     expect(config.cluster.apiServer?.admissionControl).toEqual([
       {
         name: "PodSecurity",
@@ -358,7 +361,7 @@ describe("renderMachineConfig", () => {
   });
 
   it("gives a control plane its keys and control-plane sections", () => {
-    const [config] = renderMachineConfig(controlPlane());
+    const [config] = render113(controlPlane());
     expect(config.machine.ca).toEqual(fakeSecrets.osCa);
     expect(config.cluster.ca).toEqual(fakeSecrets.kubernetesCa);
     expect(config.cluster.aggregatorCA).toEqual(fakeSecrets.aggregatorCa);
@@ -371,7 +374,7 @@ describe("renderMachineConfig", () => {
 
   it("gives a worker CA certificates only and no control-plane sections", () => {
     for (const input of [worker(), gpuWorker(), patchedWorker()]) {
-      const [config] = renderMachineConfig(input);
+      const [config] = render113(input);
       expect(config.machine.ca).toEqual({ crt: fakeSecrets.osCa.crt });
       expect(config.cluster.ca).toEqual({ crt: fakeSecrets.kubernetesCa.crt });
       expect(Object.keys(config.cluster)).toEqual([
@@ -395,7 +398,7 @@ describe("renderMachineConfig", () => {
   it("never puts private key text in a worker config", () => {
     const secrets = pemShapedSecrets();
     const leaks = (input: MachineConfigInput) =>
-      renderMachineConfig(input)
+      render113(input)
         .flatMap(textsDeep)
         .filter((text) => text.includes("PRIVATE KEY"));
     // The fixture does carry keys: a control plane gets them.
@@ -407,7 +410,7 @@ describe("renderMachineConfig", () => {
   });
 
   it("labels and taints a GPU worker and loads the NVIDIA modules", () => {
-    const [config] = renderMachineConfig(gpuWorker());
+    const [config] = render113(gpuWorker());
     expect(config.machine.nodeLabels).toEqual({
       "homebrew-dev.io/pool": "gpu",
       "homebrew-dev.io/runtime.gvisor": "true",
@@ -428,12 +431,16 @@ describe("renderMachineConfig", () => {
         { name: "nvidia_modeset" },
       ],
     });
-    expect(config.machine.sysctls).toEqual({ "net.core.bpf_jit_harden": "1" });
+    // The GPU pool's image has gVisor and Kata too: runsc needs user namespaces.
+    expect(config.machine.sysctls).toEqual({
+      "net.core.bpf_jit_harden": "1",
+      "user.max_user_namespaces": "11255",
+    });
     expect(config.machine.kubelet.extraArgs).toEqual({ "max-pods": "64" });
   });
 
   it("taints a control plane through machine.nodeTaints only", () => {
-    const [config] = renderMachineConfig(
+    const [config] = render113(
       controlPlane({
         nodeTaints: [
           { key: "dedicated", value: "infra", effect: TaintEffect.noExecute },
@@ -449,7 +456,7 @@ describe("renderMachineConfig", () => {
   });
 
   it("keeps control planes out of external load balancers, as Talos does by default", () => {
-    const [config] = renderMachineConfig(controlPlane({ nodeLabels: { zone: "a" } }));
+    const [config] = render113(controlPlane({ nodeLabels: { zone: "a" } }));
     expect(config.machine.nodeLabels).toEqual({
       "node.kubernetes.io/exclude-from-external-load-balancers": "",
       zone: "a",
@@ -457,15 +464,13 @@ describe("renderMachineConfig", () => {
   });
 
   it("loads each kernel module once, in the given order", () => {
-    const [config] = renderMachineConfig(
-      worker({ kernelModules: ["nvidia", "br_netfilter", "nvidia"] }),
-    );
+    const [config] = render113(worker({ kernelModules: ["nvidia", "br_netfilter", "nvidia"] }));
     expect(config.machine.kernel?.modules).toEqual([{ name: "nvidia" }, { name: "br_netfilter" }]);
   });
 
   it("pins every @default", () => {
-    const [cp, ...cpNetwork] = renderMachineConfig(controlPlane());
-    const [w] = renderMachineConfig(worker());
+    const [cp, ...cpNetwork] = render113(controlPlane());
+    const [w] = render113(worker());
     expect(cp.machine.install.disk).toBe("/dev/sda");
     expect(cp.cluster.network).toEqual({
       cni: { name: "flannel", flannel: { kubeNetworkPoliciesEnabled: true } },
@@ -500,7 +505,7 @@ describe("renderMachineConfig", () => {
   });
 
   it("validates before rendering", () => {
-    expect(thrownMessage(() => renderMachineConfig(worker({ gateway: "nope" })))).toBe(
+    expect(thrownMessage(() => render113(worker({ gateway: "nope" })))).toBe(
       'invalid machine config input for "worker-1":\n  - gateway: got "nope"; expected an IPv4 address',
     );
   });
@@ -508,7 +513,7 @@ describe("renderMachineConfig", () => {
 
 describe("patches", () => {
   it("merge last: objects merge, arrays and scalars replace, later patches win", () => {
-    const [config] = renderMachineConfig(patchedWorker());
+    const [config] = render113(patchedWorker());
     // Patch beats the kubeletExtraArgs field; keys not in the patch survive.
     expect(config.machine.kubelet.extraArgs).toEqual({
       "max-pods": "250",
@@ -523,7 +528,7 @@ describe("patches", () => {
   });
 
   it("can extend a control plane", () => {
-    const [config] = renderMachineConfig(patchedControlPlane());
+    const [config] = render113(patchedControlPlane());
     expect(config.cluster.allowSchedulingOnControlPlanes).toBe(true);
     expect(config.cluster.apiServer?.certSANs).toEqual(["k8s.lan"]);
     expect(config.cluster.apiServer?.admissionControl).toHaveLength(1);
@@ -532,9 +537,9 @@ describe("patches", () => {
   it("do not touch the network documents or the input", () => {
     const input = patchedWorker();
     const before = JSON.stringify(input);
-    const docs = renderMachineConfig(input);
+    const docs = render113(input);
     expect(JSON.stringify(input)).toBe(before);
-    expect(docs.slice(1)).toEqual(renderMachineConfig(worker()).slice(1));
+    expect(docs.slice(1)).toEqual(render113(worker()).slice(1));
   });
 
   it("skip undefined and never write through __proto__", () => {
@@ -590,7 +595,7 @@ describe("runtimeNodeSettings", () => {
     [
       { gvisor: true, kata: false, nvidia: false },
       [],
-      {},
+      { "user.max_user_namespaces": "11255" },
       { "homebrew-dev.io/runtime.gvisor": "true" },
     ],
     [

@@ -14,7 +14,7 @@ import {
   type Finding,
   type Replace,
 } from "./lifecycle";
-import { talosUpgradeProblem, versionParts } from "../../components/catalog/talos";
+import { configContract, talosUpgradeProblem, versionParts } from "../../components/catalog/talos";
 import {
   SECRET,
   UNKNOWN,
@@ -162,7 +162,12 @@ export function summarize(
   ] as const) {
     const [from, to] = [base.outputs[key], head.outputs[key]];
     if (typeof from === "string" && typeof to === "string" && from !== to) {
-      versions.push(`${label} ${from} → ${to}`);
+      const [a, b] = key === "talosVersion" ? [configContract(from), configContract(to)] : [];
+      versions.push(
+        a !== undefined && b !== undefined && a !== b
+          ? `${label} ${from} → ${to} (machine configs move from the ${a} to the ${b} configuration contract: the same settings in other documents, applied after every node runs ${to})`
+          : `${label} ${from} → ${to}`,
+      );
     }
   }
   const names = (p: Plan) =>

@@ -54,13 +54,17 @@ export function secretDigests(identity: string, inputs: unknown): Record<string,
 }
 
 /**
- * Keys whose values are key material wherever they appear in a machine config (`cluster.id` is
- * the random discovery identity of the cluster: not a key, but generated and private).
+ * Keys whose values are key material wherever they appear in a machine config (`cluster.id`, or
+ * `clusterID` at contract 1.14, is the random discovery identity of the cluster: not a key, but
+ * generated and private).
  */
-const KEY_MATERIAL = /(^|[a-z])(key|token|secret|password)s?$|^id$/i;
+const KEY_MATERIAL = /(^|[a-z])(key|token|secret|password)s?$|^id$|^clusterID$/i;
 
 function redact(value: unknown, key: string): unknown {
-  if (typeof value === "string" && key === "crt") return `[certificate ${digest("crt", value)}]`;
+  // `crt` at contract 1.13 (base64), `cert` and `acceptedCAs` at 1.14 (PEM).
+  if (typeof value === "string" && ["crt", "cert", "acceptedCAs"].includes(key)) {
+    return `[certificate ${digest("crt", value)}]`;
+  }
   if (typeof value === "string" && KEY_MATERIAL.test(key)) {
     return `[redacted ${digest("key", value)}]`;
   }
