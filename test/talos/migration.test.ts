@@ -2,7 +2,10 @@ import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { installerImage } from "../../components/talos/schematic";
 import { machineConfigInput, planNodes, talosClusterArgs } from "../../components/talos/cluster";
+import { contractProblems } from "../../components/talos/contract";
 import { renderMachineConfigYaml } from "../../components/talos/machineConfig";
+import { RUNTIMES } from "../../components/catalog/runtimes";
+import { validateTalosConfig } from "./schema";
 import { SHIPPED_STACKS } from "../helpers/plans";
 import { shippedStack } from "../helpers/stacks";
 
@@ -292,6 +295,30 @@ describe.each(SHIPPED_STACKS)(
       (_name, n) => {
         const before = at("v1.13.13", n);
         const after = at("v1.14.7", n);
+        // Each render is valid against the schema of its contract and passes Talos's rules there.
+        for (const [docs, contract] of [
+          [before, "1.13"],
+          [after, "1.14"],
+        ] as const) {
+          for (const d of docs) {
+            expect(validateTalosConfig(d, contract), String(d["kind"])).toEqual([]);
+          }
+          expect(contractProblems(docs, contract)).toEqual([]);
+        }
+        // The runtimes' kernel settings are documents at 1.14.
+        const params = rec(after.find((d) => d["kind"] === "SysctlConfig"))["params"];
+        const modules = after
+          .filter((d) => d["kind"] === "KernelModuleConfig")
+          .map((d) => d["name"]);
+        expect(modules).toEqual(n.features.nvidia ? [...RUNTIMES.nvidia.kernelModules] : []);
+        expect(params).toEqual(
+          n.features.nvidia || n.features.gvisor
+            ? {
+                ...(n.features.nvidia ? RUNTIMES.nvidia.sysctls : {}),
+                ...(n.features.gvisor ? RUNTIMES.gvisor.sysctls : {}),
+              }
+            : undefined,
+        );
         expect(effective114(after)).toEqual(effective113(before));
         // What 1.14 adds or drops, and nothing else.
         expect(before[0]!["machine"]).toHaveProperty("install");
