@@ -8,6 +8,7 @@ import {
   podSecurityContext,
 } from "../kubernetes/podDefaults";
 import { CHARTS } from "../catalog/charts";
+import { RELEASES } from "../catalog/footprints";
 import { NAMESPACE_NAME_LABEL } from "../catalog/labels";
 import { IMAGES, imageRef } from "../catalog/images";
 
@@ -112,7 +113,7 @@ export class DataServices extends pulumi.ComponentResource {
       const operator = new k8s.helm.v3.Release(
         `${name}-cnpg`,
         {
-          name: "cnpg",
+          name: RELEASES.cnpg,
           chart: CNPG_CHART.chart,
           version: CNPG_CHART.version,
           repositoryOpts: { repo: CNPG_CHART.repo },

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { apiServerEgressPolicy, type ApiServerEndpoints } from "./baseline";
+import { apiServerEgressPolicy, dnsEgressPolicy, type ApiServerEndpoints } from "./baseline";
 import { exemptionMetadata } from "./podDefaults";
 import { IMAGES, imageRef } from "../catalog/images";
 import { MANIFESTS, manifestUrl } from "../catalog/manifests";
@@ -267,6 +267,12 @@ export class KubeletServingCertApprover extends pulumi.ComponentResource {
         metadata: { name: "default-deny", namespace: ns, labels },
         spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
       },
+      inNamespace,
+    );
+    const dns = dnsEgressPolicy(ns);
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-netpol-${dns.metadata.name}`,
+      { ...dns, metadata: { ...dns.metadata, labels } },
       inNamespace,
     );
     const apiEgress = apiServerEgressPolicy(ns, args.apiServer);

@@ -32,6 +32,34 @@ export interface NamespaceTier {
     readonly port: number;
     readonly protocol: "TCP" | "UDP";
   }[];
+  /**
+   * Let every pod reach the Kubernetes API server (operators, agents, sidecars that watch
+   * objects); needs `BaselineOptions.apiServer`.
+   * @default false
+   */
+  readonly apiServerEgress?: boolean;
+  /**
+   * Pods whose ports the API server calls (admission webhooks, aggregated APIs), from the
+   * control planes' own addresses.
+   * @default []
+   */
+  readonly apiServerCalls?: readonly {
+    readonly name: string;
+    readonly podLabels: Readonly<Record<string, string>>;
+    readonly port: number;
+  }[];
+  /**
+   * Ingress from named pods of another namespace to named pods here (the log agent to the log
+   * store).
+   * @default []
+   */
+  readonly ingressFrom?: readonly {
+    readonly name: string;
+    readonly podLabels: Readonly<Record<string, string>>;
+    readonly fromNamespace: string;
+    readonly fromPodLabels: Readonly<Record<string, string>>;
+    readonly port: number;
+  }[];
 }
 
 export interface BaselineOptions {
@@ -39,7 +67,16 @@ export interface BaselineOptions {
   readonly ingressNamespace: string;
   /** The namespace Prometheus runs in, allowed to scrape every tier. */
   readonly monitoringNamespace: string;
+  /** The labels of the Prometheus server pods. */
+  readonly prometheusLabels?: Readonly<Record<string, string>>;
+  /** Where pods reach the API server (for `apiServerEgress` and `apiServerCalls`). */
+  readonly apiServer?: ApiServerEndpoints;
+  /** The node network, where Prometheus scrapes the kubelets (10250). */
+  readonly nodeSubnet?: string;
 }
+
+/** The kubelet's port, where Prometheus reads kubelet and cAdvisor metrics. */
+export const KUBELET_PORT = 10250;
 
 const PART_OF = PART_OF_LABELS;
 
@@ -103,24 +140,7 @@ export function networkPolicies(
   const all = { podSelector: {} };
   const policies = [
     policy("default-deny", { ...all, policyTypes: ["Ingress", "Egress"] }),
-    policy("allow-dns", {
-      ...all,
-      policyTypes: ["Egress"],
-      egress: [
-        {
-          to: [
-            {
-              ...nsSelector("kube-system"),
-              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-            },
-          ],
-          ports: [
-            { protocol: "UDP", port: 53 },
-            { protocol: "TCP", port: 53 },
-          ],
-        },
-      ],
-    }),
+    policy("allow-dns", dnsEgressPolicy(tier.name).spec),
     policy("allow-same-namespace", {
       ...all,
       policyTypes: ["Ingress", "Egress"],
@@ -138,7 +158,11 @@ export function networkPolicies(
             from: [
               {
                 ...nsSelector(opts.monitoringNamespace),
-                podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+                podSelector: {
+                  matchLabels: {
+                    ...(opts.prometheusLabels ?? { "app.kubernetes.io/name": "prometheus" }),
+                  },
+                },
               },
             ],
           },
@@ -179,7 +203,96 @@ export function networkPolicies(
       }),
     );
   }
+  const prometheus = opts.prometheusLabels ?? { "app.kubernetes.io/name": "prometheus" };
+  if (tier.name === opts.monitoringNamespace) {
+    // Prometheus scrapes pods of every namespace on the ports their monitors name, and the
+    // kubelets on the nodes.
+    policies.push(
+      policy("allow-prometheus-egress", {
+        podSelector: { matchLabels: { ...prometheus } },
+        policyTypes: ["Egress"],
+        egress: [
+          { to: [{ namespaceSelector: {} }] },
+          ...(opts.nodeSubnet !== undefined
+            ? [
+                {
+                  to: [{ ipBlock: { cidr: opts.nodeSubnet } }],
+                  ports: [{ protocol: "TCP", port: KUBELET_PORT }],
+                },
+              ]
+            : []),
+        ],
+      }),
+    );
+  }
+  if ((tier.apiServerEgress ?? false) && opts.apiServer !== undefined) {
+    const api = apiServerEgressPolicy(tier.name, opts.apiServer);
+    policies.push(policy(api.metadata.name, api.spec));
+  }
+  for (const call of tier.apiServerCalls ?? []) {
+    if (opts.apiServer === undefined) break;
+    policies.push(
+      policy(`allow-apiserver-to-${call.name}`, {
+        podSelector: { matchLabels: { ...call.podLabels } },
+        policyTypes: ["Ingress"],
+        ingress: [
+          {
+            from: [...opts.apiServer.controlPlaneIps]
+              .sort()
+              .map((ip) => ({ ipBlock: { cidr: `${ip}/32` } })),
+            ports: [{ protocol: "TCP", port: call.port }],
+          },
+        ],
+      }),
+    );
+  }
+  for (const rule of tier.ingressFrom ?? []) {
+    policies.push(
+      policy(`allow-${rule.name}`, {
+        podSelector: { matchLabels: { ...rule.podLabels } },
+        policyTypes: ["Ingress"],
+        ingress: [
+          {
+            from: [
+              {
+                ...nsSelector(rule.fromNamespace),
+                podSelector: { matchLabels: { ...rule.fromPodLabels } },
+              },
+            ],
+            ports: [{ protocol: "TCP", port: rule.port }],
+          },
+        ],
+      }),
+    );
+  }
   return policies;
+}
+
+/** Egress from every pod of a namespace to the cluster DNS (Talos's CoreDNS, UDP and TCP 53). */
+export function dnsEgressPolicy(namespace: string): NetworkPolicyManifest {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "allow-dns", namespace, labels: { ...PART_OF } },
+    spec: {
+      podSelector: {},
+      policyTypes: ["Egress"],
+      egress: [
+        {
+          to: [
+            {
+              ...nsSelector("kube-system"),
+              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+            },
+          ],
+          ports: [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+          ],
+        },
+      ],
+    },
+  };
 }
 
 /** Where pods reach the Kubernetes API server. */

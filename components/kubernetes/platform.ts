@@ -3,6 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import { intToIp, parseCidr } from "../config/ip";
 import { CHARTS } from "../catalog/charts";
+import {
+  POD_SELECTORS,
+  PROMETHEUS_POD_LABEL,
+  RELEASES,
+  WEBHOOK_PORTS,
+} from "../catalog/footprints";
 import { NVIDIA_GPU_PRESENT_LABEL } from "../catalog/labels";
 import { API_SERVER_PORT, DEFAULT_SERVICE_SUBNET } from "../talos/machineConfig";
 import { KubeletServingCertApprover } from "./approver";
@@ -26,6 +32,9 @@ export const NVIDIA_DEVICE_PLUGIN_CHART = CHARTS.nvidiaDevicePlugin;
 
 /** The pinned metrics-server chart (the `metrics.k8s.io` API that autoscalers read). */
 export const METRICS_SERVER_CHART = CHARTS.metricsServer;
+
+/** Loki's HTTP port, where the log agent pushes (loki helm-loki-6.30.1 `http-metrics`). */
+export const LOKI_PORT = 3100;
 
 /** Namespace names of the tiers. */
 export const Tier = {
@@ -73,11 +82,46 @@ export function namespaceTiers(
       name: Tier.observability,
       podSecurity: PodSecurityLevel.baseline,
       fromIngress: ingress,
+      // Prometheus, its operator and install Jobs, kube-state-metrics, Grafana's and Loki's
+      // sidecars all watch the API (catalog/footprints.ts).
+      apiServerEgress: true,
+      apiServerCalls: [
+        {
+          name: "prometheus-operator",
+          podLabels: POD_SELECTORS.prometheusOperator(RELEASES.monitoring),
+          port: WEBHOOK_PORTS.prometheusOperator,
+        },
+      ],
+      ingressFrom: [
+        {
+          name: "log-agent",
+          podLabels: POD_SELECTORS.loki(RELEASES.loki),
+          fromNamespace: "kube-system",
+          fromPodLabels: POD_SELECTORS.alloy(RELEASES.logAgent),
+          port: LOKI_PORT,
+        },
+      ],
     });
   }
   const p = config.platform;
   if (p.postgres.enabled || p.redis.enabled || p.rabbitmq.enabled) {
-    tiers.push({ name: Tier.data, podSecurity: PodSecurityLevel.baseline });
+    tiers.push({
+      name: Tier.data,
+      podSecurity: PodSecurityLevel.baseline,
+      // CloudNativePG's operator and instances watch the API; the API server calls its webhooks.
+      ...(p.postgres.enabled
+        ? {
+            apiServerEgress: true,
+            apiServerCalls: [
+              {
+                name: "cloudnative-pg",
+                podLabels: POD_SELECTORS.cnpgOperator(RELEASES.cnpg),
+                port: WEBHOOK_PORTS.cnpg,
+              },
+            ],
+          }
+        : {}),
+    });
   }
   return tiers;
 }
@@ -114,6 +158,10 @@ export interface KubernetesPlatformArgs {
   readonly metricsServerApi?: ApiServerEndpoints;
   /** The namespaces and what traffic each admits (`namespaceTiers`, in the stack's plan). */
   readonly tiers: readonly NamespaceTier[];
+  /** Where pods reach the API server, for the tiers that need it. */
+  readonly apiServer: ApiServerEndpoints;
+  /** The node network (Prometheus scrapes the kubelets there). */
+  readonly nodeSubnet: string;
   /**
    * The token of the edge's Cloudflare Tunnel (`EdgeTunnel.token`): the ingress namespace runs
    * its connector.
@@ -142,6 +190,8 @@ export function platformArgs(
       ? { metricsServerApi: apiServerEndpoints(cluster) }
       : {}),
     tiers,
+    apiServer: apiServerEndpoints(cluster),
+    nodeSubnet: cluster.network.subnet,
     ingressReplicas: config.platform.ingress.replicas,
   };
 }
@@ -220,7 +270,13 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
       `${name}-baseline`,
       {
         tiers,
-        options: { ingressNamespace: Tier.ingress, monitoringNamespace: Tier.observability },
+        options: {
+          ingressNamespace: Tier.ingress,
+          monitoringNamespace: Tier.observability,
+          prometheusLabels: PROMETHEUS_POD_LABEL,
+          apiServer: args.apiServer,
+          nodeSubnet: args.nodeSubnet,
+        },
       },
       parent,
     );

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import type { ExposedService } from "../kubernetes/ingress";
 import { CHARTS } from "../catalog/charts";
+import { RELEASES } from "../catalog/footprints";
 
 /** The charts of this area (pinned in the catalog). */
 export const OBSERVABILITY_CHARTS = {
@@ -12,7 +13,7 @@ export const OBSERVABILITY_CHARTS = {
 } as const;
 
 /** Helm release name of the monitoring stack; its Grafana Service is `<release>-grafana`. */
-export const MONITORING_RELEASE = "monitoring";
+export const MONITORING_RELEASE = RELEASES.monitoring;
 
 /** The Grafana route through the ingress, when the stack names a hostname. */
 export function grafanaExposure(
@@ -219,12 +220,24 @@ export class Observability extends pulumi.ComponentResource {
       monitoringValues(o),
       MONITORING_RELEASE,
     );
-    const loki = release("loki", CHARTS.loki, args.namespace, lokiValues(o), "loki");
-    release("log-agent", CHARTS.alloy, "kube-system", {
-      alloy: {
-        configMap: {
-          content: pulumi.interpolate`discovery.kubernetes "pods" {
+    const loki = release("loki", CHARTS.loki, args.namespace, lokiValues(o), RELEASES.loki);
+    // A DaemonSet: each agent reads the pods of its own node only, so every pod's log is
+    // collected once (the chart sets HOSTNAME to spec.nodeName, alloy helm-chart/0.12.0
+    // templates/containers/_agent.yaml). No usage report leaves the cluster.
+    release(
+      "log-agent",
+      CHARTS.alloy,
+      "kube-system",
+      {
+        alloy: {
+          enableReporting: false,
+          configMap: {
+            content: pulumi.interpolate`discovery.kubernetes "pods" {
   role = "pod"
+  selectors {
+    role  = "pod"
+    field = "spec.nodeName=" + sys.env("HOSTNAME")
+  }
 }
 loki.source.kubernetes "pods" {
   targets    = discovery.kubernetes.pods.targets
@@ -236,9 +249,11 @@ loki.write "default" {
   }
 }
 `,
+          },
         },
       },
-    });
+      RELEASES.logAgent,
+    );
     const crOpts = { parent: this, dependsOn: [monitoring, loki] };
     if (args.modelsNamespace !== undefined) {
       new k8s.apiextensions.CustomResource(

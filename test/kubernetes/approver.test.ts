@@ -77,18 +77,19 @@ describe.each(SHIPPED_STACKS)(
       ).toEqual([]);
     });
 
-    it("gives the approver's namespace a default-deny policy and API-server egress only", async () => {
+    it("gives the approver's namespace a default-deny policy, and egress to DNS and the API server only", async () => {
       const plan = await planOf(stack);
       const ns = KUBELET_SERVING_CERT_APPROVER.namespace;
       const mine = plan.resources.filter(
         (r) => r.parent !== "" && r.parent.endsWith("::platform-kubelet-serving-cert-approver"),
       );
-      expect(mine.length).toBe(10);
+      expect(mine.length).toBe(11);
       const policies = mine
         .filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy")
         .map((r) => r.inputs as { metadata: { name: string; namespace: string }; spec: unknown });
       expect(policies.map((p) => [p.metadata.namespace, p.metadata.name])).toEqual([
         [ns, "allow-apiserver-egress"],
+        [ns, "allow-dns"],
         [ns, "default-deny"],
       ]);
       const controlPlaneIps = plan.resources

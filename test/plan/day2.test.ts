@@ -162,9 +162,14 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
       [
         ...nodeResources("delete", "prod-cp-2"),
         ...nodeResources("delete", "prod-cp-3"),
-        // The approver's egress to the control planes' API servers follows, and the remaining
-        // control plane's removal step records the new set of the others (it runs nothing).
+        // Every policy that names the control planes' addresses (egress to their API servers,
+        // ingress from them to the webhooks) follows, and the remaining control plane's removal
+        // step records the new set of the others (it runs nothing).
         "update NetworkPolicy platform-kubelet-serving-cert-approver-netpol-allow-apiserver-egress",
+        "update NetworkPolicy platform-baseline-netpol-data-allow-apiserver-egress",
+        "update NetworkPolicy platform-baseline-netpol-data-allow-apiserver-to-cloudnative-pg",
+        "update NetworkPolicy platform-baseline-netpol-observability-allow-apiserver-egress",
+        "update NetworkPolicy platform-baseline-netpol-observability-allow-apiserver-to-prometheus-operator",
         "update Command hbd-prod-remove-prod-cp-1",
       ].sort(),
     );

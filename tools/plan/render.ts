@@ -12,6 +12,7 @@ import {
   type LifecycleFacts,
 } from "../../components/catalog/lifecycle";
 import { exemptionsOf } from "../../policies/lib/exemptions";
+import { flowFindings } from "./flows";
 import { ownershipFindings, type Finding } from "./lifecycle";
 import { resourceUrn, type Registration } from "./monitor";
 import type { Evaluation } from "./run";
@@ -219,12 +220,24 @@ export function buildPlan(
       ? exemptionsOf(r.inputs).map((e) => ({ policy: e.policy, urn: r.urn, reason: e.reason }))
       : [],
   );
+  // The flows the platform needs, against its NetworkPolicies (./flows.ts): a blocked one means
+  // the stack would not come up.
+  const stackUrn = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn ?? "";
+  const outputs = displayValue(ev.outputs, opts.showSecrets) as Record<string, unknown>;
+  findings.push(
+    ...flowFindings({ resources, outputs }).map((f): Finding => ({
+      check: "network-flow",
+      level: "error",
+      urn: stackUrn,
+      message: f.message,
+    })),
+  );
   return {
     project: ev.project,
     stack: ev.stack,
     facts,
     resources,
-    outputs: displayValue(ev.outputs, opts.showSecrets) as Record<string, unknown>,
+    outputs,
     policies,
     exemptions,
     findings,

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { flowFindings, requiredFlows } from "../../tools/plan/flows";
+import type { Plan } from "../../tools/plan/render";
+import { SHIPPED_STACKS, planOf } from "../helpers/plans";
+
+/**
+ * The flows the platform needs to come up (tools/plan/flows.ts) against the stacks'
+ * NetworkPolicies: the shipped stacks allow every one, and taking away the policy that allows a
+ * kind of flow is found, naming the flow.
+ */
+describe.each(SHIPPED_STACKS)("stack %s: the flows the platform needs", (stack) => {
+  it("are all allowed by its NetworkPolicies", async () => {
+    const plan = await planOf(stack);
+    expect(requiredFlows(plan).length).toBeGreaterThan(50);
+    expect(flowFindings(plan).map((f) => f.message)).toEqual([]);
+  });
+});
+
+describe("each kind of flow, blocked once", () => {
+  const without = (plan: Plan, name: string): Plan => ({
+    ...plan,
+    resources: plan.resources.filter((r) => r.name !== name),
+  });
+  const blocked = async (policy: string) =>
+    [
+      ...new Set(
+        flowFindings(without(await planOf("prod"), policy)).map(
+          (f) => `${f.flow.why}: ${f.flow.from} → ${f.flow.to}`,
+        ),
+      ),
+    ].sort();
+
+  it("the cluster DNS", async () => {
+    expect(await blocked("platform-baseline-netpol-apps-allow-dns")).toEqual([
+      "cluster DNS: apps/hello-api → kube-system/coredns",
+    ]);
+  });
+
+  it("Prometheus to its targets and the kubelets", async () => {
+    const found = await blocked("platform-baseline-netpol-observability-allow-prometheus-egress");
+    expect(found).toContain(
+      "scrape (PodMonitor models/model-servers): observability/monitoring-kube-prometheus-prometheus → models/llama-8b",
+    );
+    expect(found).toContain(
+      "scrape (CloudNativePG PodMonitor): observability/monitoring-kube-prometheus-prometheus → data/postgres (CloudNativePG instances)",
+    );
+    expect(found).toContain(
+      "scrape (kubelet and cAdvisor): observability/monitoring-kube-prometheus-prometheus → 10.50.0.31",
+    );
+  });
+
+  it("the log agent to the log store", async () => {
+    expect(await blocked("platform-baseline-netpol-observability-allow-log-agent")).toEqual([
+      "log shipping: kube-system/log-agent-alloy → observability/loki",
+    ]);
+  });
+
+  it("the tunnel to an exposed service", async () => {
+    expect(await blocked("platform-baseline-netpol-apps-allow-from-ingress")).toEqual([
+      "exposed name hello.homebrew.example: ingress/cloudflared → apps/hello-api",
+    ]);
+  });
+
+  it("operators to the API server, and the API server to their webhooks", async () => {
+    expect(await blocked("platform-baseline-netpol-data-allow-apiserver-egress")).toEqual([
+      "Kubernetes API (Service): data/cnpg-cloudnative-pg → 10.96.0.1",
+      "Kubernetes API (Service): data/postgres (CloudNativePG instances) → 10.96.0.1",
+      "Kubernetes API (control plane): data/cnpg-cloudnative-pg → 10.50.0.11",
+      "Kubernetes API (control plane): data/cnpg-cloudnative-pg → 10.50.0.12",
+      "Kubernetes API (control plane): data/cnpg-cloudnative-pg → 10.50.0.13",
+      "Kubernetes API (control plane): data/postgres (CloudNativePG instances) → 10.50.0.11",
+      "Kubernetes API (control plane): data/postgres (CloudNativePG instances) → 10.50.0.12",
+      "Kubernetes API (control plane): data/postgres (CloudNativePG instances) → 10.50.0.13",
+    ]);
+    expect(
+      await blocked("platform-baseline-netpol-data-allow-apiserver-to-cloudnative-pg"),
+    ).toEqual([
+      "admission webhook, called by the API server: 10.50.0.11 → data/cnpg-cloudnative-pg",
+      "admission webhook, called by the API server: 10.50.0.12 → data/cnpg-cloudnative-pg",
+      "admission webhook, called by the API server: 10.50.0.13 → data/cnpg-cloudnative-pg",
+    ]);
+  });
+});

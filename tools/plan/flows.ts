@@ -1,0 +1,372 @@
+import {
+  CHART_FOOTPRINTS,
+  CLUSTER_DNS,
+  PROMETHEUS_POD_LABEL,
+  postgresInstances,
+  type PodFootprint,
+} from "../../components/catalog/footprints";
+import { WORKLOADS } from "../../policies/rules/util";
+import {
+  allows,
+  fromManifest,
+  type Endpoint,
+  type NetworkPolicy,
+  type Pod,
+  type Protocol,
+} from "./network";
+/** What the analysis reads of a plan (./render.ts `Plan`). */
+export interface FlowPlan {
+  readonly resources: readonly {
+    readonly type: string;
+    readonly name: string;
+    readonly inputs: Record<string, unknown>;
+  }[];
+  readonly outputs: Record<string, unknown>;
+}
+type Plan = FlowPlan;
+
+/**
+ * The flows the platform needs to come up, checked against its NetworkPolicies with Kubernetes'
+ * semantics (./network.ts). The pods are the plan's workloads and the footprints of what the
+ * charts and Talos run (components/catalog/footprints.ts); the flows are:
+ * - every pod to the cluster DNS (UDP and TCP 53);
+ * - Prometheus to every target of every PodMonitor, on the port it names;
+ * - the log agent to the log store;
+ * - the tunnel connector to the pods behind every exposed name;
+ * - every pod that talks to the Kubernetes API to the API server, at the `kubernetes` Service
+ *   address and at the control planes' own addresses (implementations match before or after the
+ *   Service's address translation);
+ * - the API server, from the control planes' addresses, to every webhook it calls.
+ */
+
+type Obj = Record<string, unknown>;
+const rec = (v: unknown): Obj =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {};
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** A pod of the universe: who it is (for messages) and how policies see it. */
+export interface NamedPod {
+  readonly id: string;
+  readonly pod: Pod;
+  /** It talks to the Kubernetes API. */
+  readonly apiServer: boolean;
+  /** Ports the API server calls (admission webhooks). */
+  readonly webhookPorts: readonly number[];
+}
+
+export interface Flow {
+  readonly why: string;
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+  readonly connection: { readonly from: Endpoint; readonly to: Endpoint };
+}
+
+export interface FlowFinding {
+  readonly flow: Flow;
+  readonly message: string;
+}
+
+const METADATA_NAME = "kubernetes.io/metadata.name";
+
+function namespaceLabels(plan: Plan): (ns: string) => Record<string, string> {
+  const labels = new Map<string, Record<string, string>>();
+  for (const r of plan.resources.filter((x) => x.type === "kubernetes:core/v1:Namespace")) {
+    const m = rec(r.inputs["metadata"]);
+    if (typeof m["name"] === "string") {
+      labels.set(m["name"], { ...(rec(m["labels"]) as Record<string, string>) });
+    }
+  }
+  // The API server labels every namespace with its name (Kubernetes 1.22+).
+  return (ns) => ({ ...(labels.get(ns) ?? {}), [METADATA_NAME]: ns });
+}
+
+const toPod = (
+  namespace: string,
+  labels: Record<string, string>,
+  ports: Pod["ports"],
+  nsLabels: (ns: string) => Record<string, string>,
+): Pod => ({ namespace, namespaceLabels: nsLabels(namespace), labels, ports: ports ?? [] });
+
+/** The plan's workloads as pods (one per template), with their container ports. */
+function planPods(plan: Plan, nsLabels: (ns: string) => Record<string, string>): NamedPod[] {
+  const pods: NamedPod[] = [];
+  for (const r of plan.resources) {
+    const spec = WORKLOADS[r.type]?.(r.inputs);
+    if (spec === undefined) continue;
+    const meta = rec(r.inputs["metadata"]);
+    const template =
+      r.type === "kubernetes:core/v1:Pod"
+        ? meta
+        : rec(rec(rec(r.inputs["spec"])["template"])["metadata"]);
+    const jobTemplate =
+      r.type === "kubernetes:batch/v1:CronJob"
+        ? rec(rec(rec(rec(rec(r.inputs["spec"])["jobTemplate"])["spec"])["template"])["metadata"])
+        : template;
+    const labels = rec(jobTemplate["labels"]) as Record<string, string>;
+    const ports = list(spec["containers"]).flatMap((c) =>
+      list(rec(c)["ports"]).map((p) => {
+        const port = rec(p);
+        return {
+          ...(typeof port["name"] === "string" ? { name: port["name"] } : {}),
+          port: Number(port["containerPort"]),
+          ...(typeof port["protocol"] === "string"
+            ? { protocol: port["protocol"] as Protocol }
+            : {}),
+        };
+      }),
+    );
+    const namespace = typeof meta["namespace"] === "string" ? meta["namespace"] : "default";
+    pods.push({
+      id: `${namespace}/${String(meta["name"] ?? r.name)}`,
+      pod: toPod(namespace, labels, ports, nsLabels),
+      apiServer: spec["automountServiceAccountToken"] === true,
+      webhookPorts: [],
+    });
+  }
+  return pods;
+}
+
+function footprintPod(f: PodFootprint, nsLabels: (ns: string) => Record<string, string>): NamedPod {
+  return {
+    id: `${f.namespace}/${f.name}`,
+    pod: toPod(f.namespace, { ...f.labels }, f.ports, nsLabels),
+    apiServer: f.apiServer ?? false,
+    webhookPorts: f.webhookPorts ?? [],
+  };
+}
+
+/** The pods of the charts the plan installs, and of the objects operators turn into pods. */
+function chartPods(plan: Plan, nsLabels: (ns: string) => Record<string, string>): NamedPod[] {
+  const pods: NamedPod[] = [footprintPod(CLUSTER_DNS, nsLabels)];
+  for (const r of plan.resources) {
+    if (r.type === "kubernetes:postgresql.cnpg.io/v1:Cluster") {
+      const m = rec(r.inputs["metadata"]);
+      pods.push(
+        footprintPod(
+          postgresInstances(String(m["name"]), String(m["namespace"] ?? "default")),
+          nsLabels,
+        ),
+      );
+    }
+    if (r.type === "kubernetes:helm.sh/v3:Release") {
+      const chart = String(r.inputs["chart"] ?? "");
+      const namespace =
+        typeof r.inputs["namespace"] === "string" ? r.inputs["namespace"] : "default";
+      const release = typeof r.inputs["name"] === "string" ? r.inputs["name"] : r.name;
+      for (const f of CHART_FOOTPRINTS[chart]?.({
+        release,
+        namespace,
+        values: rec(r.inputs["values"]),
+      }) ?? []) {
+        pods.push(footprintPod(f, nsLabels));
+      }
+    }
+  }
+  return pods;
+}
+
+const nodeAddresses = (plan: Plan, output: string): string[] =>
+  list(plan.outputs[output]).map((s) => String(s).split(" ")[1] ?? "");
+
+/** The address of the `kubernetes` Service: the first address of the service subnet. */
+export const KUBERNETES_SERVICE_IP = "10.96.0.1";
+
+/** Every pod the stack runs, and its NetworkPolicies. */
+export function universe(plan: Plan): { pods: NamedPod[]; policies: NetworkPolicy[] } {
+  const nsLabels = namespaceLabels(plan);
+  return {
+    pods: [...planPods(plan, nsLabels), ...chartPods(plan, nsLabels)],
+    policies: plan.resources
+      .filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+      .map((r) => fromManifest(r.inputs)),
+  };
+}
+
+/** The port a pod serves under a name or number, or undefined. */
+function resolvePort(pod: Pod, port: unknown): number | undefined {
+  if (typeof port === "number") return port;
+  if (typeof port === "string" && /^\d+$/.test(port)) return Number(port);
+  return pod.ports?.find((p) => p.name === port)?.port;
+}
+
+function selected(
+  pods: readonly NamedPod[],
+  namespace: string | undefined,
+  selector: Obj,
+): NamedPod[] {
+  const match = rec(selector["matchLabels"]) as Record<string, string>;
+  return pods.filter(
+    (p) =>
+      (namespace === undefined || p.pod.namespace === namespace) &&
+      Object.entries(match).every(([k, v]) => p.pod.labels[k] === v),
+  );
+}
+
+/** The flows the stack needs (see the module comment). */
+export function requiredFlows(plan: Plan): Flow[] {
+  const { pods } = universe(plan);
+  const flows: Flow[] = [];
+  const add = (
+    why: string,
+    from: NamedPod | string,
+    to: NamedPod | string,
+    port: number,
+    protocol: Protocol = "TCP",
+  ) => {
+    const endpoint = (x: NamedPod | string): Endpoint =>
+      typeof x === "string" ? { address: { ip: x } } : { pod: x.pod };
+    flows.push({
+      why,
+      from: typeof from === "string" ? from : from.id,
+      to: typeof to === "string" ? to : to.id,
+      port,
+      protocol,
+      connection: { from: endpoint(from), to: endpoint(to) },
+    });
+  };
+  const dns = pods.find((p) => p.id === `${CLUSTER_DNS.namespace}/${CLUSTER_DNS.name}`)!;
+  for (const p of pods) {
+    if (p === dns) continue;
+    add("cluster DNS", p, dns, 53, "UDP");
+    add("cluster DNS", p, dns, 53, "TCP");
+  }
+
+  const prometheus = pods.filter(
+    (p) =>
+      p.pod.labels["app.kubernetes.io/name"] === PROMETHEUS_POD_LABEL["app.kubernetes.io/name"],
+  );
+  // The chart's kubelet ServiceMonitor (kubelet and cAdvisor metrics) scrapes every node.
+  for (const ip of [
+    ...nodeAddresses(plan, "controlPlaneNodes"),
+    ...nodeAddresses(plan, "workerNodes"),
+  ]) {
+    for (const prom of prometheus) add("scrape (kubelet and cAdvisor)", prom, ip, 10250);
+  }
+  // CloudNativePG: its PodMonitor (monitoring.enablePodMonitor) scrapes the instances on
+  // `metrics`, and the operator reaches each instance's status port.
+  for (const r of plan.resources.filter(
+    (x) => x.type === "kubernetes:postgresql.cnpg.io/v1:Cluster",
+  )) {
+    const m = rec(r.inputs["metadata"]);
+    const instances = pods.filter(
+      (p) =>
+        p.pod.namespace === m["namespace"] &&
+        p.pod.labels["cnpg.io/cluster"] === m["name"] &&
+        p.pod.labels["cnpg.io/podRole"] === "instance",
+    );
+    const operators = pods.filter(
+      (p) => p.pod.labels["app.kubernetes.io/name"] === "cloudnative-pg",
+    );
+    for (const i of instances) {
+      if (rec(rec(r.inputs["spec"])["monitoring"])["enablePodMonitor"] === true) {
+        for (const prom of prometheus) add("scrape (CloudNativePG PodMonitor)", prom, i, 9187);
+      }
+      for (const o of operators) add("CloudNativePG instance status", o, i, 8000);
+    }
+  }
+  for (const r of plan.resources.filter(
+    (x) => x.type === "kubernetes:monitoring.coreos.com/v1:PodMonitor",
+  )) {
+    const namespace = String(rec(r.inputs["metadata"])["namespace"] ?? "default");
+    const spec = rec(r.inputs["spec"]);
+    for (const target of selected(pods, namespace, rec(spec["selector"]))) {
+      for (const endpoint of list(spec["podMetricsEndpoints"])) {
+        const port = resolvePort(target.pod, rec(endpoint)["port"]);
+        for (const prom of prometheus) {
+          if (port === undefined) continue;
+          add(
+            `scrape (PodMonitor ${namespace}/${String(rec(r.inputs["metadata"])["name"])})`,
+            prom,
+            target,
+            port,
+          );
+        }
+      }
+    }
+  }
+
+  const agents = pods.filter((p) => p.pod.labels["app.kubernetes.io/name"] === "alloy");
+  const stores = pods.filter((p) => p.pod.labels["app.kubernetes.io/name"] === "loki");
+  for (const agent of agents) {
+    for (const store of stores) {
+      const port = resolvePort(store.pod, "http-metrics");
+      if (port !== undefined) add("log shipping", agent, store, port);
+    }
+  }
+
+  const connectors = pods.filter((p) => p.pod.labels["app.kubernetes.io/name"] === "cloudflared");
+  const services = plan.resources.filter((r) => r.type === "kubernetes:core/v1:Service");
+  for (const r of plan.resources.filter(
+    (x) =>
+      x.type ===
+      "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig",
+  )) {
+    for (const ingress of list(rec(r.inputs["config"])["ingresses"])) {
+      const m = /^https?:\/\/([a-z0-9-]+)\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?:(\d+)$/.exec(
+        String(rec(ingress)["service"]),
+      );
+      if (m === null) continue;
+      const [, name, namespace, port] = m;
+      const svc = services.find(
+        (s) =>
+          rec(s.inputs["metadata"])["name"] === name &&
+          rec(s.inputs["metadata"])["namespace"] === namespace,
+      );
+      const footprintTargets =
+        svc === undefined
+          ? pods.filter((p) => p.pod.namespace === namespace && serviceOfFootprint(p, name!))
+          : [];
+      const targets =
+        svc !== undefined
+          ? selected(pods, namespace, { matchLabels: rec(rec(svc.inputs["spec"])["selector"]) })
+          : footprintTargets;
+      const svcPort = list(rec(svc?.inputs["spec"])["ports"])
+        .map(rec)
+        .find((p) => Number(p["port"]) === Number(port));
+      for (const target of targets) {
+        const targetPort = resolvePort(
+          target.pod,
+          svcPort?.["targetPort"] ?? svcPort?.["port"] ?? footprintPort(target, name!),
+        );
+        for (const c of connectors) {
+          if (targetPort !== undefined)
+            add(`exposed name ${String(rec(ingress)["hostname"])}`, c, target, targetPort);
+        }
+      }
+    }
+  }
+
+  const controlPlanes = nodeAddresses(plan, "controlPlaneNodes");
+  for (const p of pods.filter((x) => x.apiServer)) {
+    add("Kubernetes API (Service)", p, KUBERNETES_SERVICE_IP, 443);
+    for (const ip of controlPlanes) add("Kubernetes API (control plane)", p, ip, 6443);
+  }
+  for (const p of pods) {
+    for (const port of p.webhookPorts) {
+      for (const ip of controlPlanes)
+        add("admission webhook, called by the API server", ip, p, port);
+    }
+  }
+  return flows;
+}
+
+/** Footprint pods stand for the chart Services the tunnel names (`<release>-grafana`). */
+function serviceOfFootprint(p: NamedPod, service: string): boolean {
+  return p.id.endsWith(`/${service}`);
+}
+function footprintPort(p: NamedPod, _service: string): string | number | undefined {
+  return p.pod.ports?.[0]?.port;
+}
+
+/** Every required flow the NetworkPolicies block, with which flow and why it is needed. */
+export function flowFindings(plan: Plan): FlowFinding[] {
+  const { policies } = universe(plan);
+  return requiredFlows(plan)
+    .filter((f) => !allows(policies, { ...f.connection, port: f.port, protocol: f.protocol }))
+    .map((flow) => ({
+      flow,
+      message: `${flow.from} → ${flow.to} ${flow.port}/${flow.protocol} (${flow.why}) is blocked by the NetworkPolicies`,
+    }));
+}
