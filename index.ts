@@ -154,6 +154,10 @@ if (config.platform.observability.enabled) {
       ...(platform.namespaces[Tier.models] !== undefined
         ? { modelsNamespace: platform.namespaces[Tier.models] }
         : {}),
+      alertSources: {
+        gpuExporter: false,
+        vllm: config.models.some((m) => m.engine === "vllm"),
+      },
     },
     { providers: { kubernetes } },
   );

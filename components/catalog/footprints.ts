@@ -82,6 +82,9 @@ export const POD_SELECTORS = {
   }),
 } as const;
 
+/** Loki's HTTP port (`http-metrics`), where the agent pushes and Grafana queries. */
+export const LOKI_HTTP_PORT = 3100;
+
 /** The ports the API server calls: prometheus-operator's webhooks, CloudNativePG's. */
 export const WEBHOOK_PORTS = { prometheusOperator: 10250, cnpg: 9443 } as const;
 
@@ -212,7 +215,7 @@ export const CHART_FOOTPRINTS: Readonly<Record<string, (r: ChartRelease) => PodF
       namespace,
       labels: { ...POD_SELECTORS.loki(release), "app.kubernetes.io/component": "single-binary" },
       ports: [
-        { name: "http-metrics", port: 3100 },
+        { name: "http-metrics", port: LOKI_HTTP_PORT },
         { name: "grpc", port: 9095 },
         { name: "http-memberlist", port: 7946 },
       ],

@@ -4,6 +4,7 @@ import type { StackConfig } from "../config";
 import { intToIp, parseCidr } from "../config/ip";
 import { CHARTS } from "../catalog/charts";
 import {
+  LOKI_HTTP_PORT,
   POD_SELECTORS,
   PROMETHEUS_POD_LABEL,
   RELEASES,
@@ -32,9 +33,6 @@ export const NVIDIA_DEVICE_PLUGIN_CHART = CHARTS.nvidiaDevicePlugin;
 
 /** The pinned metrics-server chart (the `metrics.k8s.io` API that autoscalers read). */
 export const METRICS_SERVER_CHART = CHARTS.metricsServer;
-
-/** Loki's HTTP port, where the log agent pushes (loki helm-loki-6.30.1 `http-metrics`). */
-export const LOKI_PORT = 3100;
 
 /** Namespace names of the tiers. */
 export const Tier = {
@@ -98,7 +96,7 @@ export function namespaceTiers(
           podLabels: POD_SELECTORS.loki(RELEASES.loki),
           fromNamespace: "kube-system",
           fromPodLabels: POD_SELECTORS.alloy(RELEASES.logAgent),
-          port: LOKI_PORT,
+          port: LOKI_HTTP_PORT,
         },
       ],
     });

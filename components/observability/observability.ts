@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import type { ExposedService } from "../kubernetes/ingress";
 import { CHARTS } from "../catalog/charts";
-import { RELEASES } from "../catalog/footprints";
+import { LOKI_HTTP_PORT, RELEASES } from "../catalog/footprints";
 
 /** The charts of this area (pinned in the catalog). */
 export const OBSERVABILITY_CHARTS = {
@@ -60,7 +60,21 @@ export function monitoringValues(o: RetentionSettings) {
         },
       },
     },
-    grafana: { persistence: { enabled: true, size: "5Gi" }, ingress: { enabled: false } },
+    grafana: {
+      persistence: { enabled: true, size: "5Gi" },
+      ingress: { enabled: false },
+      // Loki, next to Grafana in this namespace (its Service is the release's name,
+      // helm-loki-6.30.1): the logs the agent ships are one click from the metrics.
+      additionalDataSources: [
+        {
+          name: "Loki",
+          type: "loki",
+          uid: "loki",
+          access: "proxy",
+          url: `http://${RELEASES.loki}:${LOKI_HTTP_PORT}`,
+        },
+      ],
+    },
   };
 }
 
@@ -95,9 +109,20 @@ export function lokiValues(o: RetentionSettings) {
   };
 }
 
-/** Alert rules that matter for this platform. */
-export function alertRules() {
-  return [
+/** What the stack runs that alert rules read: a DCGM exporter on GPU nodes, vLLM servers. */
+export interface AlertSources {
+  /** NVIDIA's DCGM exporter runs on the GPU nodes (the GPU alerts read its metrics). */
+  readonly gpuExporter: boolean;
+  /** vLLM model servers run, scraped by the model PodMonitor (the model alerts read theirs). */
+  readonly vllm: boolean;
+}
+
+/**
+ * Alert rules that matter for this platform, each group only where something exports the metrics
+ * it reads (a rule over a metric nobody exports never fires; tools/plan/alerts.ts checks it).
+ */
+export function alertRules(sources: AlertSources) {
+  const groups = [
     {
       name: "homebrew-dev.nodes",
       rules: [
@@ -167,6 +192,11 @@ export function alertRules() {
       ],
     },
   ];
+  return groups.filter(
+    (g) =>
+      (g.name !== "homebrew-dev.gpu" || sources.gpuExporter) &&
+      (g.name !== "homebrew-dev.models" || sources.vllm),
+  );
 }
 
 /** How long metrics and logs are kept, and the volume each store gets. */
@@ -182,6 +212,11 @@ export interface ObservabilityArgs extends RetentionSettings {
   readonly namespace: pulumi.Input<string>;
   /** Namespace of the model servers, scraped by a PodMonitor. */
   readonly modelsNamespace?: pulumi.Input<string>;
+  /**
+   * What the alert rules can read besides the cluster's own metrics.
+   * @default { gpuExporter: false, vllm: false }
+   */
+  readonly alertSources?: AlertSources;
 }
 
 /**
@@ -245,7 +280,7 @@ loki.source.kubernetes "pods" {
 }
 loki.write "default" {
   endpoint {
-    url = "http://loki.${args.namespace}.svc.cluster.local:3100/loki/api/v1/push"
+    url = "http://${RELEASES.loki}.${args.namespace}.svc.cluster.local:${LOKI_HTTP_PORT}/loki/api/v1/push"
   }
 }
 `,
@@ -276,7 +311,7 @@ loki.write "default" {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
         metadata: { name: "homebrew-dev", namespace: args.namespace },
-        spec: { groups: alertRules() },
+        spec: { groups: alertRules(args.alertSources ?? { gpuExporter: false, vllm: false }) },
       },
       crOpts,
     );

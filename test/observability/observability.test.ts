@@ -26,18 +26,29 @@ describe("observability values", () => {
       v.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage,
     ).toBe("200Gi");
     expect(v.nodeExporter.enabled).toBe(false);
+    // Grafana reads the logs too.
+    expect(v.grafana.additionalDataSources).toEqual([
+      { name: "Loki", type: "loki", uid: "loki", access: "proxy", url: "http://loki:3100" },
+    ]);
     const loki = lokiValues(observability);
     expect(loki.loki.limits_config.retention_period).toBe("720h");
     expect(loki.singleBinary.persistence.size).toBe("200Gi");
   });
 
-  it("has the alerts that matter here", () => {
-    expect(alertRules().flatMap((g) => g.rules.map((r) => r.alert))).toEqual([
+  it("has the alerts that matter here, each only where its metrics are exported", () => {
+    const names = (gpuExporter: boolean, vllm: boolean) =>
+      alertRules({ gpuExporter, vllm }).flatMap((g) => g.rules.map((r) => r.alert));
+    expect(names(true, true)).toEqual([
       "NodeNotReady",
       "VolumeFillingUp",
       "GpuMemoryHigh",
       "ModelServerErrors",
       "ModelServerSlow",
+      "ClientCertificateExpiring",
+    ]);
+    expect(names(false, false)).toEqual([
+      "NodeNotReady",
+      "VolumeFillingUp",
       "ClientCertificateExpiring",
     ]);
   });

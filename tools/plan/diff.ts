@@ -580,7 +580,9 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
   // What `pulumi up` would refuse, fail at, or lose data by.
   findings.push(...ownershipFindings(head.resources));
   // What the head alone is found to lack (a flow its NetworkPolicies block).
-  findings.push(...head.findings.filter((f) => f.check === "network-flow"));
+  findings.push(
+    ...head.findings.filter((f) => f.check === "network-flow" || f.check === "alert-metric"),
+  );
   const known = (n: string) => !n.includes(UNKNOWN_PART);
   const baseOf = (c: ResourceChange) => before.get(identity(c.urn))!;
   for (const c of changes) {

@@ -12,6 +12,7 @@ import {
   type LifecycleFacts,
 } from "../../components/catalog/lifecycle";
 import { exemptionsOf } from "../../policies/lib/exemptions";
+import { alertFindings } from "./alerts";
 import { flowFindings } from "./flows";
 import { ownershipFindings, type Finding } from "./lifecycle";
 import { resourceUrn, type Registration } from "./monitor";
@@ -227,6 +228,13 @@ export function buildPlan(
   findings.push(
     ...flowFindings({ resources, outputs }).map((f): Finding => ({
       check: "network-flow",
+      level: "error",
+      urn: stackUrn,
+      message: f.message,
+    })),
+    // An alert over a metric nothing exports never fires (./alerts.ts).
+    ...alertFindings({ resources }).map((f): Finding => ({
+      check: "alert-metric",
       level: "error",
       urn: stackUrn,
       message: f.message,
