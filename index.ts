@@ -15,6 +15,8 @@ import { Edge, edgeArgs, exposedNames } from "./components/edge";
 import { EdgeTunnel } from "./components/edge/tunnel";
 import type { ExposedService } from "./components/kubernetes/ingress";
 import { KubernetesPlatform, Tier, platformArgs } from "./components/kubernetes/platform";
+import { offeredRuntimes, tolerationsFor } from "./components/kubernetes/runtimes";
+import { NVIDIA_GPU_PRESENT_LABEL } from "./components/catalog/labels";
 import { ModelServer, modelServiceUrl, runtimeClassFor } from "./components/models/modelServer";
 import { TalosCluster, talosClusterArgs } from "./components/talos/cluster";
 
@@ -154,10 +156,15 @@ if (config.platform.observability.enabled) {
       ...(platform.namespaces[Tier.models] !== undefined
         ? { modelsNamespace: platform.namespaces[Tier.models] }
         : {}),
-      alertSources: {
-        gpuExporter: false,
-        vllm: config.models.some((m) => m.engine === "vllm"),
-      },
+      ...(offeredRuntimes(config.cluster).includes("nvidia")
+        ? {
+            gpuNodes: {
+              tolerations: tolerationsFor("nvidia", config.cluster),
+              nodeSelector: { [NVIDIA_GPU_PRESENT_LABEL]: "true" },
+            },
+          }
+        : {}),
+      vllm: config.models.some((m) => m.engine === "vllm"),
     },
     { providers: { kubernetes } },
   );

@@ -34,6 +34,13 @@ export const CHARTS = {
     // renovate: datasource=helm depName=nvidia-device-plugin registryUrl=https://nvidia.github.io/k8s-device-plugin
     version: "0.17.1",
   },
+  /** NVIDIA's GPU metrics exporter (NVIDIA/dcgm-exporter deployment/, tag 4.5.3-4.8.2). */
+  dcgmExporter: {
+    chart: "dcgm-exporter",
+    repo: "https://nvidia.github.io/dcgm-exporter/helm-charts",
+    // renovate: datasource=helm depName=dcgm-exporter registryUrl=https://nvidia.github.io/dcgm-exporter/helm-charts
+    version: "4.8.2",
+  },
   metricsServer: {
     chart: "metrics-server",
     repo: "https://kubernetes-sigs.github.io/metrics-server/",

@@ -55,6 +55,7 @@ export const RELEASES = {
   loki: "loki",
   logAgent: "log-agent",
   cnpg: "cnpg",
+  gpuMetrics: "gpu-metrics",
 } as const;
 
 /**
@@ -81,6 +82,9 @@ export const POD_SELECTORS = {
     "app.kubernetes.io/instance": release,
   }),
 } as const;
+
+/** The DCGM exporter's metrics port (dcgm-exporter chart, `metrics`). */
+export const DCGM_METRICS_PORT = 9400;
 
 /** Loki's HTTP port (`http-metrics`), where the agent pushes and Grafana queries. */
 export const LOKI_HTTP_PORT = 3100;
@@ -248,6 +252,21 @@ export const CHART_FOOTPRINTS: Readonly<Record<string, (r: ChartRelease) => PodF
       apiServer: true,
       webhookPorts: [WEBHOOK_PORTS.cnpg],
       source: "cloudnative-pg/charts cloudnative-pg-v0.27.0",
+    },
+  ],
+  // NVIDIA/dcgm-exporter 4.5.3-4.8.2 deployment/templates (a DaemonSet; its ServiceMonitor
+  // scrapes `metrics`).
+  "dcgm-exporter": ({ release, namespace }) => [
+    {
+      name: `${release}-dcgm-exporter`,
+      namespace,
+      labels: {
+        "app.kubernetes.io/name": "dcgm-exporter",
+        "app.kubernetes.io/instance": release,
+        "app.kubernetes.io/component": "dcgm-exporter",
+      },
+      ports: [{ name: "metrics", port: DCGM_METRICS_PORT }],
+      source: "NVIDIA/dcgm-exporter 4.5.3-4.8.2 deployment/templates/daemonset.yaml",
     },
   ],
   // kubernetes-sigs/metrics-server metrics-server-helm-chart-3.13.0: the API server calls it

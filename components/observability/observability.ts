@@ -213,10 +213,25 @@ export interface ObservabilityArgs extends RetentionSettings {
   /** Namespace of the model servers, scraped by a PodMonitor. */
   readonly modelsNamespace?: pulumi.Input<string>;
   /**
-   * What the alert rules can read besides the cluster's own metrics.
-   * @default { gpuExporter: false, vllm: false }
+   * The GPU nodes, where NVIDIA's DCGM exporter runs (its metrics feed the GPU alerts).
+   * @default - no GPU pool, no exporter
    */
-  readonly alertSources?: AlertSources;
+  readonly gpuNodes?: {
+    /** The GPU pools' taints, as the nvidia RuntimeClass tolerates them. */
+    readonly tolerations: readonly {
+      key: string;
+      operator: string;
+      value?: string;
+      effect?: string;
+    }[];
+    /** The label GPU nodes carry. */
+    readonly nodeSelector: Readonly<Record<string, string>>;
+  };
+  /**
+   * vLLM servers run, scraped by the model PodMonitor (the model alerts read their metrics).
+   * @default false
+   */
+  readonly vllm?: boolean;
 }
 
 /**
@@ -289,6 +304,29 @@ loki.write "default" {
       },
       RELEASES.logAgent,
     );
+    if (args.gpuNodes !== undefined) {
+      // kube-system: the exporter runs as root with SYS_ADMIN and reads the kubelet's
+      // pod-resources socket (a hostPath), which no namespace of ours admits; the nvidia
+      // RuntimeClass gives it the GPUs (the chart sets none, NVIDIA/dcgm-exporter values.yaml at
+      // 4.5.3-4.8.2). Its ServiceMonitor needs the operator's CRDs.
+      new k8s.helm.v3.Release(
+        `${name}-gpu-metrics`,
+        {
+          name: RELEASES.gpuMetrics,
+          chart: CHARTS.dcgmExporter.chart,
+          version: CHARTS.dcgmExporter.version,
+          repositoryOpts: { repo: CHARTS.dcgmExporter.repo },
+          namespace: "kube-system",
+          values: {
+            runtimeClassName: "nvidia",
+            nodeSelector: { ...args.gpuNodes.nodeSelector },
+            tolerations: [...args.gpuNodes.tolerations],
+            serviceMonitor: { enabled: true },
+          },
+        },
+        { parent: this, dependsOn: [monitoring] },
+      );
+    }
     const crOpts = { parent: this, dependsOn: [monitoring, loki] };
     if (args.modelsNamespace !== undefined) {
       new k8s.apiextensions.CustomResource(
@@ -311,7 +349,12 @@ loki.write "default" {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
         metadata: { name: "homebrew-dev", namespace: args.namespace },
-        spec: { groups: alertRules(args.alertSources ?? { gpuExporter: false, vllm: false }) },
+        spec: {
+          groups: alertRules({
+            gpuExporter: args.gpuNodes !== undefined,
+            vllm: args.vllm ?? false,
+          }),
+        },
       },
       crOpts,
     );

@@ -60,3 +60,23 @@ describe("an alert without a producer", () => {
     ]);
   });
 });
+
+describe.each(SHIPPED_STACKS)("stack %s: GPU metrics", (stack) => {
+  it("come from NVIDIA's DCGM exporter on the GPU nodes, under the nvidia runtime, where a pool has GPUs", async () => {
+    const plan = await planOf(stack);
+    const gpuPool = plan.resources.some(
+      (r) =>
+        r.type === "kubernetes:node.k8s.io/v1:RuntimeClass" && r.inputs["handler"] === "nvidia",
+    );
+    const release = plan.resources.find((r) => r.inputs["chart"] === "dcgm-exporter");
+    expect(release !== undefined, stack).toBe(gpuPool);
+    if (release === undefined) return;
+    const values = release.inputs["values"] as Record<string, unknown>;
+    expect(values["runtimeClassName"]).toBe("nvidia");
+    expect(values["nodeSelector"]).toEqual({ "nvidia.com/gpu.present": "true" });
+    expect(values["tolerations"]).toContainEqual(
+      expect.objectContaining({ key: "nvidia.com/gpu" }),
+    );
+    expect(release.inputs["namespace"]).toBe("kube-system");
+  });
+});

@@ -244,6 +244,13 @@ export function requiredFlows(plan: Plan): Flow[] {
   ]) {
     for (const prom of prometheus) add("scrape (kubelet and cAdvisor)", prom, ip, 10250);
   }
+  // The DCGM exporter's ServiceMonitor (dcgm-exporter chart default).
+  for (const exporter of pods.filter(
+    (p) => p.pod.labels["app.kubernetes.io/name"] === "dcgm-exporter",
+  )) {
+    for (const prom of prometheus)
+      add("scrape (DCGM exporter ServiceMonitor)", prom, exporter, 9400);
+  }
   // CloudNativePG: its PodMonitor (monitoring.enablePodMonitor) scrapes the instances on
   // `metrics`, and the operator reaches each instance's status port.
   for (const r of plan.resources.filter(
