@@ -22,6 +22,11 @@ export interface EngineSpec {
   /** The OpenAI model list: ready means "model loaded and served". */
   readonly readinessPath: string;
   readonly livenessPath: string;
+  /**
+   * Whether a path answers without the API key once one is set (the engine's own rule), or
+   * undefined when the engine takes no key.
+   */
+  readonly servesWithoutKey: ((path: string) => boolean) | undefined;
   /** Prometheus metrics route, when the engine exports metrics. */
   readonly metricsPath: string | undefined;
   /** Where the cache volume is mounted. */
@@ -48,6 +53,9 @@ export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
     startupPath: "/health",
     readinessPath: "/v1/models",
     livenessPath: "/health",
+    // vllm/entrypoints/openai/api_server.py AuthenticationMiddleware: only paths below /v1 need
+    // the key.
+    servesWithoutKey: (path) => !path.startsWith("/v1"),
     metricsPath: "/metrics",
     cacheMountPath: "/models",
     writableRoot:
@@ -64,6 +72,7 @@ export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
     startupPath: "/",
     readinessPath: "/v1/models",
     livenessPath: "/",
+    servesWithoutKey: undefined,
     metricsPath: undefined,
     cacheMountPath: "/models",
     // The server writes its key pair below $HOME/.ollama (cmd/cmd.go, initializeKeypair) and
@@ -81,6 +90,8 @@ export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
     startupPath: "/health",
     readinessPath: "/v1/models",
     livenessPath: "/health",
+    // llama.cpp tools/server: the health endpoints are public; everything else needs the key.
+    servesWithoutKey: (path) => path === "/health" || path === "/v1/health",
     metricsPath: "/metrics",
     cacheMountPath: "/models",
     writableRoot: undefined,
@@ -96,6 +107,7 @@ export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
     startupPath: "/",
     readinessPath: "/engines/v1/models",
     livenessPath: "/",
+    servesWithoutKey: undefined,
     metricsPath: undefined,
     cacheMountPath: "/models",
     writableRoot:

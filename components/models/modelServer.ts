@@ -65,28 +65,44 @@ export function modelResources(m: ModelSpec) {
   };
 }
 
-/** Probes: a long startup (weights download and load), readiness on the model list. */
-export function modelProbes(m: ModelSpec, startupTimeoutSeconds: number) {
+/**
+ * Probes: a long startup (weights download and load), readiness on the model list. The kubelet
+ * sends no API key, so with a key set every probe uses a path the engine serves without one
+ * (`EngineSpec.servesWithoutKey`): the model list is behind the key on vLLM and llama.cpp, and
+ * a probe there would never pass.
+ */
+export function modelProbes(m: ModelSpec, startupTimeoutSeconds: number, apiKey = false) {
   const e = ENGINES[m.engine];
   const period = 10;
-  return {
+  const open = (path: string) =>
+    !apiKey || e.servesWithoutKey === undefined || e.servesWithoutKey(path) ? path : e.livenessPath;
+  const probes = {
     startupProbe: {
-      httpGet: { path: e.startupPath, port: "http" },
+      httpGet: { path: open(e.startupPath), port: "http" },
       periodSeconds: period,
       failureThreshold: Math.ceil(startupTimeoutSeconds / period),
     },
     readinessProbe: {
-      httpGet: { path: e.readinessPath, port: "http" },
+      httpGet: { path: open(e.readinessPath), port: "http" },
       periodSeconds: period,
       failureThreshold: 3,
     },
     livenessProbe: {
-      httpGet: { path: e.livenessPath, port: "http" },
+      httpGet: { path: open(e.livenessPath), port: "http" },
       periodSeconds: 20,
       failureThreshold: 3,
       timeoutSeconds: 5,
     },
   };
+  for (const probe of Object.values(probes)) {
+    const path = probe.httpGet.path;
+    if (apiKey && e.servesWithoutKey !== undefined && !e.servesWithoutKey(path)) {
+      throw new Error(
+        `${m.engine} answers ${path} only with the API key: the kubelet's probe could never pass`,
+      );
+    }
+  }
+  return probes;
 }
 
 /** The in-cluster URL of a model's OpenAI API. */
@@ -255,7 +271,7 @@ export class ModelServer extends pulumi.ComponentResource {
                     ...(apiKeyEnv !== undefined ? fromSecret(apiKeyEnv, "API_KEY") : []),
                   ],
                   ports: [{ name: "http", containerPort: e.port, protocol: "TCP" }],
-                  ...modelProbes(m, startupTimeoutSeconds),
+                  ...modelProbes(m, startupTimeoutSeconds, args.apiKey !== undefined),
                   resources: modelResources(m),
                   volumeMounts: mounts,
                   securityContext: security,

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig, type StackConfig } from "../../components/config";
 import { ENGINES } from "../../components/catalog/engines";
-import { ModelServer, runtimeClassFor } from "../../components/models/modelServer";
+import { ModelServer, modelProbes, runtimeClassFor } from "../../components/models/modelServer";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as pulumi from "@pulumi/pulumi";
 import { recordResources, resolve } from "../helpers/mocks";
@@ -70,6 +70,17 @@ const podSpec = (model: string): Obj => statefulSet(model)["spec"].template.spec
 const server = (model: string): Obj => podSpec(model)["containers"][0];
 const isSecret = (v: unknown) =>
   typeof v === "object" && v !== null && (v as Obj)[specialSigKey] === specialSecretSig;
+
+describe("probes and the API key", () => {
+  it("use the model list without a key, and only paths the engine serves without one with a key", () => {
+    const vllm = config.models.find((m) => m.engine === "vllm")!;
+    expect(modelProbes(vllm, 600).readinessProbe.httpGet.path).toBe("/v1/models");
+    expect(modelProbes(vllm, 600, true).readinessProbe.httpGet.path).toBe("/health");
+    expect(ENGINES.vllm.servesWithoutKey!("/v1/models")).toBe(false);
+    expect(ENGINES.llamacpp.servesWithoutKey!("/v1/models")).toBe(false);
+    expect(ENGINES.ollama.servesWithoutKey).toBeUndefined();
+  });
+});
 
 describe("ModelServer per engine", () => {
   beforeAll(async () => {
@@ -152,10 +163,19 @@ describe("ModelServer per engine", () => {
       failureThreshold: 180,
     });
     expect(server("tiny")["startupProbe"].failureThreshold).toBe(60);
-    expect(server("llm")["readinessProbe"].httpGet.path).toBe("/v1/models");
+    // These servers have an API key: vLLM and llama.cpp answer the model list only with it, and
+    // the kubelet sends none, so they are ready on their health path; Ollama and Docker Model
+    // Runner take no key.
+    expect(server("llm")["readinessProbe"].httpGet.path).toBe("/health");
     expect(server("chat")["readinessProbe"].httpGet.path).toBe("/v1/models");
-    expect(server("tiny")["readinessProbe"].httpGet.path).toBe("/v1/models");
+    expect(server("tiny")["readinessProbe"].httpGet.path).toBe("/health");
     expect(server("dmr")["readinessProbe"].httpGet.path).toBe("/engines/v1/models");
+    for (const m of ["llm", "tiny"]) {
+      const e = ENGINES[m === "llm" ? "vllm" : "llamacpp"];
+      for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+        expect(e.servesWithoutKey!(server(m)[probe].httpGet.path), `${m} ${probe}`).toBe(true);
+      }
+    }
     for (const m of ["llm", "chat", "tiny", "dmr"])
       expect(server(m)["livenessProbe"]).toBeDefined();
   });
