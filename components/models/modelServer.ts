@@ -309,7 +309,15 @@ export class ModelServer extends pulumi.ComponentResource {
             backoffLimit: 20,
             ttlSecondsAfterFinished: 86400,
             template: {
-              metadata: { labels },
+              // Not the server's labels: its Service and PodMonitor select by those, and would
+              // send requests and scrapes to this pod, which serves nothing.
+              metadata: {
+                labels: appLabels({
+                  name: `${m.name}-prepull`,
+                  instance: m.name,
+                  component: "model-prepull",
+                }).labels,
+              },
               spec: {
                 restartPolicy: "OnFailure",
                 automountServiceAccountToken: false,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { flowFindings, requiredFlows } from "../../tools/plan/flows";
+import { endpointFindings, flowFindings, requiredFlows } from "../../tools/plan/flows";
 import type { Plan } from "../../tools/plan/render";
 import { SHIPPED_STACKS, planOf } from "../helpers/plans";
 
@@ -79,5 +79,58 @@ describe("each kind of flow, blocked once", () => {
       "admission webhook, called by the API server: 10.50.0.12 → data/cnpg-cloudnative-pg",
       "admission webhook, called by the API server: 10.50.0.13 → data/cnpg-cloudnative-pg",
     ]);
+  });
+});
+
+describe.each(SHIPPED_STACKS)("stack %s: endpoints", (stack) => {
+  it("every probe, Service, monitor and route names a port and pods that are there", async () => {
+    expect(endpointFindings(await planOf(stack)).map((f) => f.message)).toEqual([]);
+  });
+});
+
+describe("each endpoint rule, broken once", () => {
+  const edit = async (f: (inputs: Record<string, any>, name: string) => void) => {
+    const plan = await planOf("prod");
+    const resources = plan.resources.map((r) => {
+      const inputs = structuredClone(r.inputs);
+      f(inputs, r.name);
+      return { ...r, inputs };
+    });
+    return endpointFindings({ ...plan, resources }).map((x) => x.message);
+  };
+
+  it("a probe naming a port the container does not declare", async () => {
+    expect(
+      await edit((i, name) => {
+        if (name === "app-hello-api-deployment")
+          i.spec.template.spec.containers[0].readinessProbe.httpGet.port = "web";
+      }),
+    ).toContainEqual(
+      expect.stringMatching(
+        /the readinessProbe of container .* names port "web", which the container does not declare/,
+      ),
+    );
+  });
+
+  it("a Service that selects nothing, or sends to a port nobody serves", async () => {
+    const found = await edit((i, name) => {
+      if (name === "data-valkey-service") i.spec.selector = { "app.kubernetes.io/name": "nobody" };
+      if (name === "data-rabbitmq-service") i.spec.ports[0].targetPort = "amqp";
+    });
+    expect(found).toContain("Service data/valkey selects no pod");
+    expect(found).toContain(
+      'Service data/rabbitmq sends port 5672 to "amqp", which data/rabbitmq does not serve',
+    );
+  });
+
+  it("a tunnel route to a Service the stack does not have", async () => {
+    expect(
+      await edit((i, name) => {
+        if (name === "edge-tunnel-routes")
+          i.config.ingresses[0].service = "http://ghost.models.svc.cluster.local:8000";
+      }),
+    ).toContain(
+      "the tunnel sends embed.homebrew.example to http://ghost.models.svc.cluster.local:8000, a Service the stack does not have",
+    );
   });
 });

@@ -377,3 +377,113 @@ export function flowFindings(plan: Plan): FlowFinding[] {
       message: `${flow.from} → ${flow.to} ${flow.port}/${flow.protocol} (${flow.why}) is blocked by the NetworkPolicies`,
     }));
 }
+
+/** A problem of an endpoint: a probe, Service or monitor naming a port or pods that are not there. */
+export interface EndpointFinding {
+  readonly where: string;
+  readonly message: string;
+}
+
+/**
+ * Every probe port, Service target port, PodMonitor port and tunnel route names something that is
+ * there: a named port the container declares, pods the selector selects, a Service that exists.
+ */
+export function endpointFindings(plan: Plan): EndpointFinding[] {
+  const { pods } = universe(plan);
+  const out: EndpointFinding[] = [];
+  for (const r of plan.resources) {
+    const spec = WORKLOADS[r.type]?.(r.inputs);
+    if (spec === undefined) continue;
+    const name = String(rec(r.inputs["metadata"])["name"] ?? r.name);
+    for (const c of [...list(spec["containers"]), ...list(spec["initContainers"])].map(rec)) {
+      const names = new Set(list(c["ports"]).map((p) => rec(p)["name"]));
+      for (const kind of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+        const probe = rec(c[kind]);
+        for (const handler of ["httpGet", "tcpSocket", "grpc"]) {
+          const port = rec(probe[handler])["port"];
+          if (typeof port === "string" && !/^\d+$/.test(port) && !names.has(port)) {
+            out.push({
+              where: `${name}.${String(c["name"])}.${kind}.${handler}.port`,
+              message: `${name}: the ${kind} of container ${String(c["name"])} names port "${port}", which the container does not declare`,
+            });
+          }
+        }
+      }
+    }
+  }
+  for (const r of plan.resources.filter((x) => x.type === "kubernetes:core/v1:Service")) {
+    const meta = rec(r.inputs["metadata"]);
+    const spec = rec(r.inputs["spec"]);
+    const selector = rec(spec["selector"]);
+    if (Object.keys(selector).length === 0) continue;
+    const id = `${String(meta["namespace"] ?? "default")}/${String(meta["name"])}`;
+    const targets = selected(pods, String(meta["namespace"] ?? "default"), {
+      matchLabels: selector,
+    });
+    if (targets.length === 0) {
+      out.push({ where: `${id}.spec.selector`, message: `Service ${id} selects no pod` });
+      continue;
+    }
+    for (const port of list(spec["ports"]).map(rec)) {
+      const target = port["targetPort"] ?? port["port"];
+      for (const t of targets) {
+        if (
+          resolvePort(t.pod, target) === undefined ||
+          (typeof target === "number" && !(t.pod.ports ?? []).some((p) => p.port === target))
+        ) {
+          out.push({
+            where: `${id}.spec.ports.targetPort`,
+            message: `Service ${id} sends port ${String(port["port"])} to ${JSON.stringify(target)}, which ${t.id} does not serve`,
+          });
+        }
+      }
+    }
+  }
+  for (const r of plan.resources.filter(
+    (x) => x.type === "kubernetes:monitoring.coreos.com/v1:PodMonitor",
+  )) {
+    const meta = rec(r.inputs["metadata"]);
+    const spec = rec(r.inputs["spec"]);
+    const id = `${String(meta["namespace"])}/${String(meta["name"])}`;
+    const targets = selected(pods, String(meta["namespace"]), rec(spec["selector"]));
+    if (targets.length === 0)
+      out.push({ where: `${id}.spec.selector`, message: `PodMonitor ${id} selects no pod` });
+    for (const endpoint of list(spec["podMetricsEndpoints"]).map(rec)) {
+      for (const t of targets) {
+        if (resolvePort(t.pod, endpoint["port"]) === undefined) {
+          out.push({
+            where: `${id}.spec.podMetricsEndpoints.port`,
+            message: `PodMonitor ${id} scrapes port ${JSON.stringify(endpoint["port"])}, which ${t.id} does not serve`,
+          });
+        }
+      }
+    }
+  }
+  const services = plan.resources.filter((r) => r.type === "kubernetes:core/v1:Service");
+  for (const r of plan.resources.filter(
+    (x) =>
+      x.type ===
+      "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig",
+  )) {
+    for (const ingress of list(rec(r.inputs["config"])["ingresses"]).map(rec)) {
+      const m = /^https?:\/\/([a-z0-9-]+)\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?:(\d+)$/.exec(
+        String(ingress["service"]),
+      );
+      if (m === null) continue;
+      const [, name, namespace] = m;
+      const known =
+        services.some(
+          (s) =>
+            rec(s.inputs["metadata"])["name"] === name &&
+            rec(s.inputs["metadata"])["namespace"] === namespace,
+        ) || pods.some((p) => p.pod.namespace === namespace && serviceOfFootprint(p, name!));
+      if (!known) {
+        out.push({
+          where: `${r.name}.config.ingresses[${String(ingress["hostname"])}]`,
+          message: `the tunnel sends ${String(ingress["hostname"])} to ${String(ingress["service"])}, a Service the stack does not have`,
+        });
+      }
+    }
+  }
+  return out;
+}

@@ -13,7 +13,7 @@ import {
 } from "../../components/catalog/lifecycle";
 import { exemptionsOf } from "../../policies/lib/exemptions";
 import { alertFindings } from "./alerts";
-import { flowFindings } from "./flows";
+import { endpointFindings, flowFindings } from "./flows";
 import { ownershipFindings, type Finding } from "./lifecycle";
 import { resourceUrn, type Registration } from "./monitor";
 import type { Evaluation } from "./run";
@@ -228,6 +228,13 @@ export function buildPlan(
   findings.push(
     ...flowFindings({ resources, outputs }).map((f): Finding => ({
       check: "network-flow",
+      level: "error",
+      urn: stackUrn,
+      message: f.message,
+    })),
+    // A probe, Service, monitor or route naming a port or pods that are not there (./flows.ts).
+    ...endpointFindings({ resources, outputs }).map((f): Finding => ({
+      check: "endpoint",
       level: "error",
       urn: stackUrn,
       message: f.message,
