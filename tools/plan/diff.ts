@@ -581,7 +581,9 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
   findings.push(...ownershipFindings(head.resources));
   // What the head alone is found to lack (a flow its NetworkPolicies block).
   findings.push(
-    ...head.findings.filter((f) => ["network-flow", "endpoint", "alert-metric"].includes(f.check)),
+    ...head.findings.filter((f) =>
+      ["network-flow", "endpoint", "scheduling", "alert-metric"].includes(f.check),
+    ),
   );
   const known = (n: string) => !n.includes(UNKNOWN_PART);
   const baseOf = (c: ResourceChange) => before.get(identity(c.urn))!;

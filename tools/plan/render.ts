@@ -17,6 +17,7 @@ import { endpointFindings, flowFindings } from "./flows";
 import { ownershipFindings, type Finding } from "./lifecycle";
 import { resourceUrn, type Registration } from "./monitor";
 import type { Evaluation } from "./run";
+import { schedulingFindings } from "./scheduling";
 import { secretDigests, secretViews } from "./views";
 
 /** The placeholder every secret value is shown as unless secrets are asked for. */
@@ -235,6 +236,13 @@ export function buildPlan(
     // A probe, Service, monitor or route naming a port or pods that are not there (./flows.ts).
     ...endpointFindings({ resources, outputs }).map((f): Finding => ({
       check: "endpoint",
+      level: "error",
+      urn: stackUrn,
+      message: f.message,
+    })),
+    // A workload no node can take, or replicas that find no room (./scheduling.ts).
+    ...schedulingFindings({ resources }).map((f): Finding => ({
+      check: "scheduling",
       level: "error",
       urn: stackUrn,
       message: f.message,
