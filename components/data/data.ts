@@ -18,6 +18,14 @@ export const RABBITMQ_IMAGE = imageRef(IMAGES.rabbitmq);
 
 export const PORTS = { postgres: 5432, valkey: 6379, rabbitmq: 5672 } as const;
 
+/** The labels each data service's pods carry, which its clients' egress and its policy select. */
+export const DATA_SELECTORS = {
+  // CloudNativePG labels every instance with its cluster (cloudnative-pg v1.28.0 pkg/specs/pods.go).
+  postgres: { "cnpg.io/cluster": "postgres" },
+  valkey: appLabels({ name: "valkey", instance: "valkey", component: "data" }).selector,
+  rabbitmq: appLabels({ name: "rabbitmq", instance: "rabbitmq", component: "data" }).selector,
+} as const;
+
 /**
  * The NetworkPolicy that admits a data service's declared clients, on its port only. Together
  * with the namespace's default-deny, nothing else reaches it.
@@ -163,7 +171,7 @@ export class DataServices extends pulumi.ComponentResource {
         clientPolicy(
           "postgres",
           args.namespace,
-          { "cnpg.io/cluster": "postgres" },
+          DATA_SELECTORS.postgres,
           PORTS.postgres,
           postgres.clients,
         ),

@@ -49,6 +49,17 @@ export interface NamespaceTier {
     readonly port: number;
   }[];
   /**
+   * Egress from every pod here to named pods of another namespace (clients to the data services
+   * that admit them).
+   * @default []
+   */
+  readonly egressTo?: readonly {
+    readonly name: string;
+    readonly namespace: string;
+    readonly podLabels: Readonly<Record<string, string>>;
+    readonly port: number;
+  }[];
+  /**
    * Ingress from named pods of another namespace to named pods here (the log agent to the log
    * store).
    * @default []
@@ -241,6 +252,25 @@ export function networkPolicies(
               .sort()
               .map((ip) => ({ ipBlock: { cidr: `${ip}/32` } })),
             ports: [{ protocol: "TCP", port: call.port }],
+          },
+        ],
+      }),
+    );
+  }
+  for (const rule of tier.egressTo ?? []) {
+    policies.push(
+      policy(`allow-to-${rule.name}`, {
+        ...all,
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: [
+              {
+                ...nsSelector(rule.namespace),
+                podSelector: { matchLabels: { ...rule.podLabels } },
+              },
+            ],
+            ports: [{ protocol: "TCP", port: rule.port }],
           },
         ],
       }),

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import { intToIp, parseCidr } from "../config/ip";
 import { CHARTS } from "../catalog/charts";
+import { DATA_SELECTORS, PORTS } from "../data/data";
 import {
   LOKI_HTTP_PORT,
   POD_SELECTORS,
@@ -121,7 +122,19 @@ export function namespaceTiers(
         : {}),
     });
   }
-  return tiers;
+  // Clients reach the data services that admit them: the data tier's policies admit them by
+  // namespace, and each client tier's egress lets them out to exactly those pods and ports.
+  const services = [
+    ["postgres", p.postgres, DATA_SELECTORS.postgres, PORTS.postgres],
+    ["valkey", p.redis, DATA_SELECTORS.valkey, PORTS.valkey],
+    ["rabbitmq", p.rabbitmq, DATA_SELECTORS.rabbitmq, PORTS.rabbitmq],
+  ] as const;
+  return tiers.map((tier) => {
+    const egressTo = services
+      .filter(([, s]) => s.enabled && s.clients.includes(tier.name))
+      .map(([name, , podLabels, port]) => ({ name, namespace: Tier.data, podLabels, port }));
+    return egressTo.length > 0 ? { ...tier, egressTo } : tier;
+  });
 }
 
 /**

@@ -86,6 +86,7 @@ export function planOfResources(
     outputs,
     policies: [],
     exemptions: [],
+    comesUp: { flows: 0, flowsBlocked: 0, reachability: { namespaces: [], allowed: [] } },
     findings: [],
     policyPack: { name: "homebrew-dev", policies: [] },
     summary: {

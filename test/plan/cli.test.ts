@@ -47,6 +47,7 @@ describe.each(["dev", "staging", "prod"])("npm run plan -- %s", (stack) => {
       "outputs",
       "policies",
       "exemptions",
+      "comesUp",
       "findings",
       "policyPack",
       "summary",

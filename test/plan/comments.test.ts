@@ -31,6 +31,11 @@ describe("the four comments", () => {
     );
     expect(read("kubernetes-upgrade")).toContain("Kubernetes v1.35.2 → v1.36.3");
     expect(read("remove-worker-and-postgres")).toMatch(/^\*\*Blocked\*\*/m);
+    // Whether it comes up, and the namespaces' reachability, collapsed.
+    expect(read("add-worker-and-redirects")).toMatch(
+      /#### Comes up\n\n\d+ required flows allowed; every endpoint, workload and alert checks out\n\n<details><summary>Which namespace reaches which<\/summary>/,
+    );
+    expect(read("add-worker-and-redirects")).toContain("| `apps` | = | ✓ |");
   });
 
   it("render as GitHub shows them: its stylesheet, details collapsed, Mermaid drawn", async () => {

@@ -61,6 +61,12 @@ describe("each kind of flow, blocked once", () => {
     ]);
   });
 
+  it("declared clients to the data services (the data tier admits them; their egress must let them out)", async () => {
+    expect(await blocked("platform-baseline-netpol-apps-allow-to-postgres")).toEqual([
+      "declared client (data/allow-clients-postgres): apps/hello-api → data/postgres (CloudNativePG instances)",
+    ]);
+  });
+
   it("operators to the API server, and the API server to their webhooks", async () => {
     expect(await blocked("platform-baseline-netpol-data-allow-apiserver-egress")).toEqual([
       "Kubernetes API (Service): data/cnpg-cloudnative-pg → 10.96.0.1",

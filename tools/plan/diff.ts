@@ -326,6 +326,9 @@ export function normalizePlan(plan: Plan): Plan {
     findings: Array.isArray(plan.findings) ? plan.findings : [],
     policies: Array.isArray(plan.policies) ? plan.policies : [],
     exemptions: Array.isArray(plan.exemptions) ? plan.exemptions : [],
+    comesUp: isRecord(plan.comesUp)
+      ? plan.comesUp
+      : { flows: 0, flowsBlocked: 0, reachability: { namespaces: [], allowed: [] } },
     outputs: isRecord(plan.outputs) ? plan.outputs : {},
     resources: plan.resources.map((resource, i): PlanResource => {
       const r = resource as unknown as Record<string, unknown>;

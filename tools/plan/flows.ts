@@ -345,6 +345,37 @@ export function requiredFlows(plan: Plan): Flow[] {
     }
   }
 
+  // Declared clients: an ingress rule that admits whole namespaces on named ports says their pods
+  // connect there; their own egress must let them out (a half-open allowance is a dead one).
+  for (const r of plan.resources.filter(
+    (x) => x.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+  )) {
+    const np = fromManifest(r.inputs);
+    for (const rule of np.ingress ?? []) {
+      const ports = (rule.ports ?? []).filter((p) => typeof p.port === "number");
+      if (ports.length === 0) continue;
+      for (const peer of rule.peers ?? []) {
+        const ns = peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"];
+        if (ns === undefined || peer.podSelector !== undefined || peer.ipBlock !== undefined)
+          continue;
+        const targets = selected(pods, np.namespace, np.podSelector as Obj);
+        for (const client of pods.filter((p) => p.pod.namespace === ns)) {
+          for (const t of targets) {
+            for (const port of ports) {
+              add(
+                `declared client (${np.namespace}/${np.name})`,
+                client,
+                t,
+                Number(port.port),
+                port.protocol ?? "TCP",
+              );
+            }
+          }
+        }
+      }
+    }
+  }
+
   const controlPlanes = nodeAddresses(plan, "controlPlaneNodes");
   for (const p of pods.filter((x) => x.apiServer)) {
     add("Kubernetes API (Service)", p, KUBERNETES_SERVICE_IP, 443);
@@ -486,4 +517,43 @@ export function endpointFindings(plan: Plan): EndpointFinding[] {
     }
   }
   return out;
+}
+
+/** Which namespace's pods reach which namespace's pods on some port they serve. */
+export interface Reachability {
+  readonly namespaces: readonly string[];
+  /** `allowed[i][j]`: some pod of namespaces[i] reaches some port of a pod in namespaces[j]. */
+  readonly allowed: readonly (readonly boolean[])[];
+}
+
+/** The reachability matrix of the namespaces the stack creates (and kube-system). */
+export function reachability(plan: Plan): Reachability {
+  const { pods, policies } = universe(plan);
+  const created = plan.resources
+    .filter((r) => r.type === "kubernetes:core/v1:Namespace")
+    .map((r) => String(rec(r.inputs["metadata"])["name"]));
+  const namespaces = [...new Set([...created, "kube-system"])].filter((ns) =>
+    pods.some((p) => p.pod.namespace === ns),
+  );
+  const allowed = namespaces.map((from) =>
+    namespaces.map((to) =>
+      pods
+        .filter((p) => p.pod.namespace === from)
+        .some((src) =>
+          pods
+            .filter((p) => p.pod.namespace === to && p !== src)
+            .some((dst) =>
+              (dst.pod.ports ?? []).some((port) =>
+                allows(policies, {
+                  from: { pod: src.pod },
+                  to: { pod: dst.pod },
+                  port: port.port,
+                  protocol: port.protocol ?? "TCP",
+                }),
+              ),
+            ),
+        ),
+    ),
+  );
+  return { namespaces, allowed };
 }

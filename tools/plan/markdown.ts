@@ -1,7 +1,7 @@
 import { LOSES } from "../../components/catalog/lifecycle";
 import type { ChangeKind, PlanDiff, ResourceChange } from "./diff";
 import { renderMermaid } from "./mermaid";
-import { SECRET, type Plan, type PlanExemption, type PolicyResult } from "./render";
+import { SECRET, comesUpLines, type Plan, type PlanExemption, type PolicyResult } from "./render";
 
 /** GitHub refuses comments over 65,536 characters; stay well below. */
 export const DEFAULT_BUDGET = 60_000;
@@ -309,6 +309,28 @@ export function renderMarkdown(diff: PlanDiff, head: Plan, opts: MarkdownOptions
     );
   }
   top.push("");
+
+  // Whether the stack comes up: the whole-cluster checks, and which namespace reaches which.
+  const r = head.comesUp?.reachability;
+  if (r !== undefined && r.namespaces.length > 0) {
+    top.push(
+      "#### Comes up",
+      "",
+      comesUpLines(head)[0]!.replace(/^Comes up: /, ""),
+      "",
+      "<details><summary>Which namespace reaches which</summary>",
+      "",
+      `| from \\ to | ${r.namespaces.map(code).join(" | ")} |`,
+      `| --- | ${r.namespaces.map(() => ":---:").join(" | ")} |`,
+      ...r.namespaces.map(
+        (from, i) =>
+          `| ${code(from)} | ${r.namespaces.map((_, j) => (i === j ? "=" : r.allowed[i]![j] ? "✓" : "·")).join(" | ")} |`,
+      ),
+      "",
+      "</details>",
+      "",
+    );
+  }
 
   const changed = diff.changes.filter((c) => c.kind === "update" || c.kind === "replace");
   const middle: string[] = [];

@@ -13,7 +13,13 @@ import {
 } from "../../components/catalog/lifecycle";
 import { exemptionsOf } from "../../policies/lib/exemptions";
 import { alertFindings } from "./alerts";
-import { endpointFindings, flowFindings } from "./flows";
+import {
+  endpointFindings,
+  flowFindings,
+  reachability,
+  requiredFlows,
+  type Reachability,
+} from "./flows";
 import { ownershipFindings, type Finding } from "./lifecycle";
 import { resourceUrn, type Registration } from "./monitor";
 import type { Evaluation } from "./run";
@@ -78,6 +84,15 @@ export interface Plan {
   readonly policies: readonly PolicyResult[];
   /** Every exemption a resource declares, with its reason, sorted by resource and rule. */
   readonly exemptions: readonly PlanExemption[];
+  /**
+   * Whether the stack comes up: how many of the flows it needs its NetworkPolicies allow, and
+   * which namespace reaches which (the whole-cluster findings are in `findings`).
+   */
+  readonly comesUp: {
+    readonly flows: number;
+    readonly flowsBlocked: number;
+    readonly reachability: Reachability;
+  };
   /** What the lifecycle analysis found in this plan alone (two owners of one name, ...). */
   readonly findings: readonly Finding[];
   /** The pack the plan ran, with every policy's level for this environment. */
@@ -255,6 +270,12 @@ export function buildPlan(
       message: f.message,
     })),
   );
+  const flowCount = requiredFlows({ resources, outputs }).length;
+  const comesUp = {
+    flows: flowCount,
+    flowsBlocked: findings.filter((f) => f.check === "network-flow").length,
+    reachability: reachability({ resources, outputs }),
+  };
   return {
     project: ev.project,
     stack: ev.stack,
@@ -263,6 +284,7 @@ export function buildPlan(
     outputs,
     policies,
     exemptions,
+    comesUp,
     findings,
     policyPack: opts.policyPack ?? { name: "", policies: [] },
     summary: {
@@ -353,6 +375,12 @@ export function renderText(plan: Plan): string {
     for (const key of outputs) lines.push(`  ${key}: ${JSON.stringify(plan.outputs[key])}`);
   }
   const { mandatory, advisory } = plan.summary.policies;
+  lines.push(
+    "",
+    ...comesUpLines(plan)
+      .map((l) => `  ${l}`)
+      .map((l, i) => (i === 0 ? l.trimStart() : l)),
+  );
   if (plan.exemptions.length > 0) {
     lines.push("", "Exemptions:");
     for (const e of plan.exemptions) {
@@ -368,4 +396,25 @@ export function renderText(plan: Plan): string {
     for (const f of plan.findings) lines.push(`  ${f.level} ${f.check} ${f.urn}: ${f.message}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** The "comes up" lines: the flows allowed, then the reachability of the namespaces. */
+export function comesUpLines(plan: Plan): string[] {
+  const { flows, flowsBlocked, reachability: r } = plan.comesUp;
+  const blocking = plan.findings.filter((f) =>
+    ["network-flow", "endpoint", "scheduling", "alert-metric"].includes(f.check),
+  ).length;
+  const head =
+    blocking === 0
+      ? `Comes up: ${flows} required flows allowed; every endpoint, workload and alert checks out`
+      : `Comes up: no, ${blocking} finding${blocking === 1 ? "" : "s"} (${flowsBlocked} of ${flows} required flows blocked)`;
+  const width = Math.max(...r.namespaces.map((n) => n.length), 4);
+  return [
+    head,
+    `${"from \\ to".padEnd(width)}  ${r.namespaces.map((n) => n.slice(0, 5).padEnd(5)).join(" ")}`,
+    ...r.namespaces.map(
+      (from, i) =>
+        `${from.padEnd(width)}  ${r.namespaces.map((_, j) => (i === j ? "  =  " : r.allowed[i]![j] ? "  ✓  " : "  ·  ")).join(" ")}`,
+    ),
+  ];
 }
