@@ -34,6 +34,15 @@ export function monitoringValues(o: RetentionSettings) {
     // node-exporter needs the host's network, PID namespace and filesystem, which Pod Security
     // baseline forbids in this namespace; kubelet and cAdvisor metrics cover nodes and pods.
     nodeExporter: { enabled: false },
+    // Talos binds the controller manager and the scheduler to 127.0.0.1
+    // (internal/app/machined/pkg/controllers/k8s/control_plane_final.go, v1.14.0-rc.1) and runs
+    // etcd as a system service, not a pod; kube-proxy serves its metrics on the node's loopback.
+    // Prometheus cannot reach any of them, so they are not monitored (the chart's down alerts for
+    // them would fire forever).
+    kubeControllerManager: { enabled: false },
+    kubeScheduler: { enabled: false },
+    kubeEtcd: { enabled: false },
+    kubeProxy: { enabled: false },
     prometheus: {
       prometheusSpec: {
         retention: `${o.retentionDays}d`,

@@ -26,6 +26,10 @@ describe("observability values", () => {
       v.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage,
     ).toBe("200Gi");
     expect(v.nodeExporter.enabled).toBe(false);
+    // Talos's control-plane components listen on loopback: not scraped, not alerted on.
+    for (const c of ["kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"] as const) {
+      expect(v[c].enabled, c).toBe(false);
+    }
     // Grafana reads the logs too.
     expect(v.grafana.additionalDataSources).toEqual([
       { name: "Loki", type: "loki", uid: "loki", access: "proxy", url: "http://loki:3100" },
