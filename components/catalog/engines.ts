@@ -117,3 +117,14 @@ export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
     sources: ["oci", "huggingFace"],
   },
 };
+
+/**
+ * Hugging Face organisations whose every model is gated: the model page asks to accept a license,
+ * and downloads need the token of an account that accepted it (an anonymous download gets 401).
+ * Meta publishes its Llama models this way (huggingface.co/meta-llama).
+ */
+export const GATED_HUGGING_FACE_ORGS = ["meta-llama"] as const;
+
+/** Whether a Hugging Face repository (`org/name`) is gated. */
+export const isGatedRepo = (repo: string): boolean =>
+  (GATED_HUGGING_FACE_ORGS as readonly string[]).includes(repo.split("/")[0] ?? "");

@@ -1,3 +1,4 @@
+import { isGatedRepo } from "../catalog/engines";
 import { kubernetesSupportProblem } from "../catalog/talos";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
@@ -121,10 +122,23 @@ interface Problem {
  */
 export function crossFieldProblems(
   c: Partial<
-    Pick<StackConfig, "proxmox" | "cluster" | "models" | "builds" | "platform" | "buildSecrets">
+    Pick<
+      StackConfig,
+      "proxmox" | "cluster" | "models" | "builds" | "platform" | "buildSecrets" | "huggingFaceToken"
+    >
   >,
 ): Problem[] {
   const problems: Problem[] = [];
+  // A gated model downloads only with a token: without one its pre-pull fails and it never starts.
+  c.models?.forEach((m, i) => {
+    const repo = m.source.huggingFace;
+    if (repo !== undefined && isGatedRepo(repo) && c.huggingFaceToken === undefined) {
+      problems.push({
+        path: ["models", i, "source", "huggingFace"],
+        message: `${repo} is gated on Hugging Face: set a token of an account that accepted its license (\`pulumi config set --secret homebrew-dev:huggingFaceToken <token>\`)`,
+      });
+    }
+  });
   const { proxmox } = c;
   // Host references are checked only when the host list itself is valid.
   const hostNames = new Map<string, number>();
@@ -447,6 +461,9 @@ function partialCrossFieldProblems(raw: unknown): Problem[] {
   const platform = section(PlatformSchema, r["platform"]);
   const buildSecrets = section(z.record(z.string(), z.string()).optional(), r["buildSecrets"]);
   return crossFieldProblems({
+    ...(typeof r["huggingFaceToken"] === "string"
+      ? { huggingFaceToken: r["huggingFaceToken"] }
+      : {}),
     ...(buildSecrets !== undefined ? { buildSecrets } : {}),
     ...(platform !== undefined ? { platform } : {}),
     ...(proxmox !== undefined ? { proxmox } : {}),

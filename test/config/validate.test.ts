@@ -178,6 +178,16 @@ describe("stack config validation", () => {
     });
   });
 
+  it("fails when a gated model has no Hugging Face token, and passes with one", () => {
+    const raw = base();
+    raw["models"][0].source = { huggingFace: "meta-llama/Llama-3.1-8B-Instruct" };
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:models[0].source.huggingFace: meta-llama/Llama-3.1-8B-Instruct is gated on Hugging Face: set a token of an account that accepted its license (`pulumi config set --secret homebrew-dev:huggingFaceToken <token>`)",
+    ]);
+    raw["huggingFaceToken"] = "hf_not_a_real_token";
+    expect(problems(raw)).toEqual([]);
+  });
+
   it("fails when a value has the wrong type", () => {
     const raw = base();
     raw["proxmox"].hosts[0].cpuCores = "sixteen";

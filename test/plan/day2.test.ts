@@ -437,7 +437,7 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
     const diff = await scenario((doc) =>
       doc.setIn(["config", "homebrew-dev:models", 0, "cacheGiB"], 80),
     );
-    expect(steps(diff)).toEqual(["replace! StatefulSet model-llama-8b-server"]);
+    expect(steps(diff)).toEqual(["replace! StatefulSet model-qwen-7b-server"]);
     expect(diff.changes[0]!.replaceReasons).toEqual([
       "spec.volumeClaimTemplates[metadata.name=cache].spec.resources.requests.storage",
     ]);

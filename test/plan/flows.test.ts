@@ -39,7 +39,7 @@ describe("each kind of flow, blocked once", () => {
   it("Prometheus to its targets and the kubelets", async () => {
     const found = await blocked("platform-baseline-netpol-observability-allow-prometheus-egress");
     expect(found).toContain(
-      "scrape (PodMonitor models/model-servers): observability/monitoring-kube-prometheus-prometheus → models/llama-8b",
+      "scrape (PodMonitor models/model-servers): observability/monitoring-kube-prometheus-prometheus → models/qwen-7b",
     );
     expect(found).toContain(
       "scrape (CloudNativePG PodMonitor): observability/monitoring-kube-prometheus-prometheus → data/postgres (CloudNativePG instances)",

@@ -302,7 +302,7 @@ describe("system diagram", () => {
     expect(mermaid).toContain('vm_prod_gpu_1["prod-gpu-1"]');
     expect(mermaid).toContain("proxmox --> k8s");
     expect(mermaid).toContain('subgraph ns_models["namespace models"]');
-    expect(mermaid).toContain('wl_models_llama_8b["llama-8b"]');
+    expect(mermaid).toContain('wl_models_qwen_7b["qwen-7b"]');
   });
 });
 

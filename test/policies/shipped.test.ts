@@ -47,12 +47,12 @@ describe("the prod stack's exemptions", () => {
         .sort();
     expect(byRule("k8s-read-only-root-filesystem")).toEqual([
       "model-embed-server",
-      "model-llama-8b-server",
+      "model-qwen-7b-server",
     ]);
     expect(byRule("image-digest-preferred")).toEqual([
       "data-valkey",
       "model-embed-server",
-      "model-llama-8b-server",
+      "model-qwen-7b-server",
       "model-qwen-coder-server",
       "model-tiny-cpu-server",
       "platform-ingress-cloudflared",

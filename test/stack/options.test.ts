@@ -41,15 +41,15 @@ describe("stack options reach the resources", () => {
     expect(one("docker-build:index:Image", "image-hello-api-image").buildArgs).toMatchObject({
       NODE_ENV: "prod",
     });
-    // prod's first model, llama-8b.
-    const server = one("kubernetes:apps/v1:StatefulSet", "model-llama-8b-server");
+    // prod's first model, qwen-7b.
+    const server = one("kubernetes:apps/v1:StatefulSet", "model-qwen-7b-server");
     const startup = server.spec.template.spec.containers[0].startupProbe;
     expect(startup.failureThreshold * startup.periodSeconds).toBeGreaterThanOrEqual(900);
     expect(startup.failureThreshold * startup.periodSeconds).toBeLessThan(1800);
     const hpa = resources.find(
       (r) =>
         r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler" &&
-        r.name.startsWith("model-llama-8b-"),
+        r.name.startsWith("model-qwen-7b-"),
     )!.inputs;
     expect(hpa.spec.metrics[0].resource.target.averageUtilization).toBe(60);
   });
