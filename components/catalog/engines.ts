@@ -7,7 +7,8 @@ export type ModelEngineName = (typeof ENGINE_NAMES)[number];
 /**
  * What each serving engine needs: its pinned images, port, the routes of its probes and metrics,
  * how it is told which model to serve, and where its model cache lives. All four speak the
- * OpenAI API; readiness uses the engine's model list, which answers only once a model is loaded.
+ * OpenAI API; readiness uses the engine's model list where it answers only once a model is
+ * loaded, and llama.cpp's /health, which does (its model list answers while loading).
  */
 export interface EngineSpec {
   /** Pinned image for CPU-only serving, or undefined when the engine needs a GPU. */
@@ -19,7 +20,7 @@ export interface EngineSpec {
   readonly apiBase: string;
   /** Answers 200 once the process is up and the model is loaded (startup probe). */
   readonly startupPath: string;
-  /** The OpenAI model list: ready means "model loaded and served". */
+  /** Answers 200 only once the model is loaded and served (the model list, or llama.cpp's /health). */
   readonly readinessPath: string;
   readonly livenessPath: string;
   /**
@@ -53,8 +54,8 @@ export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
     startupPath: "/health",
     readinessPath: "/v1/models",
     livenessPath: "/health",
-    // vllm/entrypoints/openai/api_server.py AuthenticationMiddleware: only paths below /v1 need
-    // the key.
+    // vllm/entrypoints/openai/api_server.py AuthenticationMiddleware at v0.11.0: only paths
+    // below /v1 need the key (/health and /metrics answer without it).
     servesWithoutKey: (path) => !path.startsWith("/v1"),
     metricsPath: "/metrics",
     cacheMountPath: "/models",
@@ -88,10 +89,14 @@ export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
     port: 8080,
     apiBase: "/v1",
     startupPath: "/health",
-    readinessPath: "/v1/models",
+    // llama-server answers its model list while the model still loads, and /health with 503
+    // until it is loaded (tools/server/server.cpp at b7010): readiness is /health.
+    readinessPath: "/health",
     livenessPath: "/health",
-    // llama.cpp tools/server: the health endpoints are public; everything else needs the key.
-    servesWithoutKey: (path) => path === "/health" || path === "/v1/health",
+    // tools/server/server.cpp at b7010 `public_endpoints`: these answer without the key;
+    // everything else needs it.
+    servesWithoutKey: (path) =>
+      ["/health", "/v1/health", "/models", "/v1/models", "/api/tags"].includes(path),
     metricsPath: "/metrics",
     cacheMountPath: "/models",
     writableRoot: undefined,

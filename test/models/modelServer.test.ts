@@ -77,7 +77,8 @@ describe("probes and the API key", () => {
     expect(modelProbes(vllm, 600).readinessProbe.httpGet.path).toBe("/v1/models");
     expect(modelProbes(vllm, 600, true).readinessProbe.httpGet.path).toBe("/health");
     expect(ENGINES.vllm.servesWithoutKey!("/v1/models")).toBe(false);
-    expect(ENGINES.llamacpp.servesWithoutKey!("/v1/models")).toBe(false);
+    expect(ENGINES.llamacpp.servesWithoutKey!("/v1/models")).toBe(true);
+    expect(ENGINES.llamacpp.servesWithoutKey!("/v1/chat/completions")).toBe(false);
     expect(ENGINES.ollama.servesWithoutKey).toBeUndefined();
   });
 });
@@ -163,9 +164,9 @@ describe("ModelServer per engine", () => {
       failureThreshold: 180,
     });
     expect(server("tiny")["startupProbe"].failureThreshold).toBe(60);
-    // These servers have an API key: vLLM and llama.cpp answer the model list only with it, and
-    // the kubelet sends none, so they are ready on their health path; Ollama and Docker Model
-    // Runner take no key.
+    // These servers have an API key: vLLM answers the model list only with it, and the kubelet
+    // sends none, so it is ready on its health path; llama.cpp is ready on /health anyway (its
+    // model list answers while the model loads); Ollama and Docker Model Runner take no key.
     expect(server("llm")["readinessProbe"].httpGet.path).toBe("/health");
     expect(server("chat")["readinessProbe"].httpGet.path).toBe("/v1/models");
     expect(server("tiny")["readinessProbe"].httpGet.path).toBe("/health");
