@@ -147,3 +147,34 @@ export const KUBECTL: Readonly<Record<string, CliCommand>> = {
     args: 1,
   },
 };
+
+/**
+ * The flags each model server accepts at its pinned image, every one taking a value but
+ * `--metrics`. vLLM v0.11.0's `vllm-openai` image runs `python3 -m vllm.entrypoints.openai.api_server`
+ * (docker/Dockerfile): `--host` and `--port` come from FrontendArgs (entrypoints/openai/cli_args.py),
+ * the rest from EngineArgs (engine/arg_utils.py); a positional model name is accepted by that
+ * parser but never used (the server then loads its default model), so the model is `--model`.
+ * llama.cpp b7010's server image runs `/app/llama-server` (.devops/cpu.Dockerfile); its flags are
+ * in common/arg.cpp.
+ */
+export const ENGINE_FLAGS: Readonly<
+  Record<"vllm" | "llamacpp", Readonly<Record<string, FlagKind>>>
+> = {
+  vllm: {
+    model: "string",
+    "served-model-name": "string",
+    host: "string",
+    port: "string",
+    "tensor-parallel-size": "string",
+    "max-model-len": "string",
+  },
+  llamacpp: {
+    host: "string",
+    port: "string",
+    model: "string",
+    alias: "string",
+    metrics: "boolean",
+    "n-gpu-layers": "string",
+    "ctx-size": "string",
+  },
+};

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig, type StackConfig } from "../../components/config";
 import { ENGINES } from "../../components/catalog/engines";
+import { ENGINE_FLAGS } from "../../components/catalog/cli";
+import { engineArgs } from "../../components/models/engines";
 import { ModelServer, modelProbes, runtimeClassFor } from "../../components/models/modelServer";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as pulumi from "@pulumi/pulumi";
@@ -310,5 +312,26 @@ describe("model errors name the model", () => {
     ).toEqual([
       'homebrew-dev:models[0].runtime: model "x" asks for the kata runtime, but no worker pool offers it (offered: gvisor, nvidia)',
     ]);
+  });
+});
+
+describe("each engine's start-up arguments", () => {
+  it("use only flags its pinned image accepts, each with its value, and no positional argument", () => {
+    for (const m of config.models) {
+      if (m.engine !== "vllm" && m.engine !== "llamacpp") continue;
+      const flags = ENGINE_FLAGS[m.engine];
+      const args = engineArgs(m);
+      for (let i = 0; i < args.length; i++) {
+        const arg = args[i]!;
+        expect(arg, `${m.name}: ${args.join(" ")}`).toMatch(/^--[a-z-]+$/);
+        const kind = flags[arg.slice(2)];
+        expect(kind, `${m.name}: ${arg}`).toBeDefined();
+        if (kind !== "boolean") {
+          expect(args[i + 1], `${m.name}: ${arg} needs a value`).toBeDefined();
+          expect(args[i + 1]!.startsWith("--"), `${m.name}: ${arg} needs a value`).toBe(false);
+          i++;
+        }
+      }
+    }
   });
 });
