@@ -6,15 +6,7 @@ import {
   runtimeClasses,
 } from "../../components/kubernetes/runtimes";
 import { planNodes } from "../../components/talos/cluster";
-import {
-  renderMachineConfig,
-  type MachineConfigInput,
-  type RenderedMachineConfigV113,
-} from "../../components/talos/machineConfig";
-
-/** The 1.13 contract's documents, typed. */
-const render113 = (input: MachineConfigInput) =>
-  renderMachineConfig(input) as RenderedMachineConfigV113;
+import { render113 } from "../helpers/talos";
 import { machineConfigInput, talosClusterArgs } from "../../components/talos/cluster";
 import { validateK8s } from "../helpers/k8s";
 

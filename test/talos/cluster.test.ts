@@ -8,15 +8,7 @@ import {
   placementProblems,
   talosClusterArgs,
 } from "../../components/talos/cluster";
-import {
-  renderMachineConfig,
-  type MachineConfigInput,
-  type RenderedMachineConfigV113,
-} from "../../components/talos/machineConfig";
-
-/** The 1.13 contract's documents, typed. */
-const render113 = (input: MachineConfigInput) =>
-  renderMachineConfig(input) as RenderedMachineConfigV113;
+import { render113 } from "../helpers/talos";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { recordResources, resolve } from "../helpers/mocks";
 import { validateTalosConfig } from "./schema";

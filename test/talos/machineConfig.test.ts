@@ -6,7 +6,6 @@ import {
   MachineRole,
   machineConfigInputProblems,
   NODE_LINK_ALIAS,
-  renderMachineConfig,
   renderMachineConfigYaml,
   runtimeNodeSettings,
   TaintEffect,
@@ -19,11 +18,8 @@ import {
   type TalosNetworkDocument,
 } from "../../components/talos/machineConfig";
 import { installerImage } from "../../components/talos/schematic";
+import { render113 } from "../helpers/talos";
 import { validateTalosConfig } from "./schema";
-
-/** The 1.13 contract's documents, typed (the fixtures below are 1.13 nodes). */
-const render113 = (input: MachineConfigInput) =>
-  renderMachineConfig(input) as RenderedMachineConfig;
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: obviously fake secrets only

@@ -305,42 +305,27 @@ export function requiredFlows(plan: Plan): Flow[] {
 
   const connectors = pods.filter((p) => p.pod.labels["app.kubernetes.io/name"] === "cloudflared");
   const services = plan.resources.filter((r) => r.type === "kubernetes:core/v1:Service");
-  for (const r of plan.resources.filter(
-    (x) =>
-      x.type ===
-      "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig",
-  )) {
-    for (const ingress of list(rec(r.inputs["config"])["ingresses"])) {
-      const m = /^https?:\/\/([a-z0-9-]+)\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?:(\d+)$/.exec(
-        String(rec(ingress)["service"]),
+  for (const route of tunnelRoutes(plan)) {
+    const { name, namespace, port } = route;
+    const svc = services.find(
+      (s) =>
+        rec(s.inputs["metadata"])["name"] === name &&
+        rec(s.inputs["metadata"])["namespace"] === namespace,
+    );
+    const targets =
+      svc !== undefined
+        ? selected(pods, namespace, { matchLabels: rec(rec(svc.inputs["spec"])["selector"]) })
+        : pods.filter((p) => p.pod.namespace === namespace && serviceOfFootprint(p, name));
+    const svcPort = list(rec(svc?.inputs["spec"])["ports"])
+      .map(rec)
+      .find((p) => Number(p["port"]) === port);
+    for (const target of targets) {
+      const targetPort = resolvePort(
+        target.pod,
+        svcPort?.["targetPort"] ?? svcPort?.["port"] ?? footprintPort(target, name),
       );
-      if (m === null) continue;
-      const [, name, namespace, port] = m;
-      const svc = services.find(
-        (s) =>
-          rec(s.inputs["metadata"])["name"] === name &&
-          rec(s.inputs["metadata"])["namespace"] === namespace,
-      );
-      const footprintTargets =
-        svc === undefined
-          ? pods.filter((p) => p.pod.namespace === namespace && serviceOfFootprint(p, name!))
-          : [];
-      const targets =
-        svc !== undefined
-          ? selected(pods, namespace, { matchLabels: rec(rec(svc.inputs["spec"])["selector"]) })
-          : footprintTargets;
-      const svcPort = list(rec(svc?.inputs["spec"])["ports"])
-        .map(rec)
-        .find((p) => Number(p["port"]) === Number(port));
-      for (const target of targets) {
-        const targetPort = resolvePort(
-          target.pod,
-          svcPort?.["targetPort"] ?? svcPort?.["port"] ?? footprintPort(target, name!),
-        );
-        for (const c of connectors) {
-          if (targetPort !== undefined)
-            add(`exposed name ${String(rec(ingress)["hostname"])}`, c, target, targetPort);
-        }
+      for (const c of connectors) {
+        if (targetPort !== undefined) add(`exposed name ${route.hostname}`, c, target, targetPort);
       }
     }
   }
@@ -388,6 +373,43 @@ export function requiredFlows(plan: Plan): Flow[] {
     }
   }
   return flows;
+}
+
+/** The tunnel's routes to in-cluster Services: hostname, Service name, namespace and port. */
+function tunnelRoutes(plan: Plan): {
+  hostname: string;
+  service: string;
+  name: string;
+  namespace: string;
+  port: number;
+  resource: string;
+}[] {
+  return plan.resources
+    .filter(
+      (x) =>
+        x.type ===
+        "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig",
+    )
+    .flatMap((r) =>
+      list(rec(r.inputs["config"])["ingresses"]).flatMap((i) => {
+        const ingress = rec(i);
+        const m = /^https?:\/\/([a-z0-9-]+)\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?:(\d+)$/.exec(
+          String(ingress["service"]),
+        );
+        return m === null
+          ? []
+          : [
+              {
+                hostname: String(ingress["hostname"]),
+                service: String(ingress["service"]),
+                name: m[1]!,
+                namespace: m[2]!,
+                port: Number(m[3]),
+                resource: r.name,
+              },
+            ];
+      }),
+    );
 }
 
 /** Footprint pods stand for the chart Services the tunnel names (`<release>-grafana`). */
@@ -491,29 +513,19 @@ export function endpointFindings(plan: Plan): EndpointFinding[] {
     }
   }
   const services = plan.resources.filter((r) => r.type === "kubernetes:core/v1:Service");
-  for (const r of plan.resources.filter(
-    (x) =>
-      x.type ===
-      "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig",
-  )) {
-    for (const ingress of list(rec(r.inputs["config"])["ingresses"]).map(rec)) {
-      const m = /^https?:\/\/([a-z0-9-]+)\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?:(\d+)$/.exec(
-        String(ingress["service"]),
-      );
-      if (m === null) continue;
-      const [, name, namespace] = m;
-      const known =
-        services.some(
-          (s) =>
-            rec(s.inputs["metadata"])["name"] === name &&
-            rec(s.inputs["metadata"])["namespace"] === namespace,
-        ) || pods.some((p) => p.pod.namespace === namespace && serviceOfFootprint(p, name!));
-      if (!known) {
-        out.push({
-          where: `${r.name}.config.ingresses[${String(ingress["hostname"])}]`,
-          message: `the tunnel sends ${String(ingress["hostname"])} to ${String(ingress["service"])}, a Service the stack does not have`,
-        });
-      }
+  for (const route of tunnelRoutes(plan)) {
+    const known =
+      services.some(
+        (s) =>
+          rec(s.inputs["metadata"])["name"] === route.name &&
+          rec(s.inputs["metadata"])["namespace"] === route.namespace,
+      ) ||
+      pods.some((p) => p.pod.namespace === route.namespace && serviceOfFootprint(p, route.name));
+    if (!known) {
+      out.push({
+        where: `${route.resource}.config.ingresses[${route.hostname}]`,
+        message: `the tunnel sends ${route.hostname} to ${route.service}, a Service the stack does not have`,
+      });
     }
   }
   return out;
