@@ -5,18 +5,7 @@
  * servers behind the model PodMonitor, NVIDIA's DCGM exporter on GPU nodes).
  */
 
-export interface AlertPlan {
-  readonly resources: readonly {
-    readonly type: string;
-    readonly name: string;
-    readonly inputs: Record<string, unknown>;
-  }[];
-}
-
-type Obj = Record<string, unknown>;
-const rec = (v: unknown): Obj =>
-  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {};
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+import { list, rec, type AnalysisPlan as AlertPlan } from "./analysis";
 
 const KEYWORDS = new Set([
   "by",

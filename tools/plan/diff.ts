@@ -19,6 +19,7 @@ import {
   SECRET,
   UNKNOWN,
   identity,
+  isClusterCheck,
   type Plan,
   type PlanResource,
   type PlanExemption,
@@ -583,11 +584,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
   // What `pulumi up` would refuse, fail at, or lose data by.
   findings.push(...ownershipFindings(head.resources));
   // What the head alone is found to lack (a flow its NetworkPolicies block).
-  findings.push(
-    ...head.findings.filter((f) =>
-      ["network-flow", "endpoint", "scheduling", "alert-metric"].includes(f.check),
-    ),
-  );
+  findings.push(...head.findings.filter((f) => isClusterCheck(f.check)));
   const known = (n: string) => !n.includes(UNKNOWN_PART);
   const baseOf = (c: ResourceChange) => before.get(identity(c.urn))!;
   for (const c of changes) {

@@ -14,16 +14,7 @@ import {
   type Pod,
   type Protocol,
 } from "./network";
-/** What the analysis reads of a plan (./render.ts `Plan`). */
-export interface FlowPlan {
-  readonly resources: readonly {
-    readonly type: string;
-    readonly name: string;
-    readonly inputs: Record<string, unknown>;
-  }[];
-  readonly outputs: Record<string, unknown>;
-}
-type Plan = FlowPlan;
+import { list, rec, type AnalysisPlan as Plan, type Obj } from "./analysis";
 
 /**
  * The flows the platform needs to come up, checked against its NetworkPolicies with Kubernetes'
@@ -38,11 +29,6 @@ type Plan = FlowPlan;
  *   Service's address translation);
  * - the API server, from the control planes' addresses, to every webhook it calls.
  */
-
-type Obj = Record<string, unknown>;
-const rec = (v: unknown): Obj =>
-  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {};
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** A pod of the universe: who it is (for messages) and how policies see it. */
 export interface NamedPod {
@@ -168,7 +154,7 @@ function chartPods(plan: Plan, nsLabels: (ns: string) => Record<string, string>)
 }
 
 const nodeAddresses = (plan: Plan, output: string): string[] =>
-  list(plan.outputs[output]).map((s) => String(s).split(" ")[1] ?? "");
+  list(plan.outputs?.[output]).map((s) => String(s).split(" ")[1] ?? "");
 
 /** The address of the `kubernetes` Service: the first address of the service subnet. */
 export const KUBERNETES_SERVICE_IP = "10.96.0.1";

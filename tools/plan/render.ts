@@ -13,6 +13,7 @@ import {
 } from "../../components/catalog/lifecycle";
 import { exemptionsOf } from "../../policies/lib/exemptions";
 import { alertFindings } from "./alerts";
+import type { AnalysisPlan } from "./analysis";
 import {
   endpointFindings,
   flowFindings,
@@ -30,6 +31,26 @@ import { secretDigests, secretViews } from "./views";
 export const SECRET = "[secret]";
 /** The placeholder of a value that is not known before deployment. */
 export const UNKNOWN = "[unknown]";
+
+/**
+ * The whole-cluster checks every plan runs, each a kind of plan error: the flows the platform
+ * needs (./flows.ts), its endpoints, scheduling (./scheduling.ts) and alerts (./alerts.ts).
+ */
+export const CLUSTER_CHECKS = ["network-flow", "endpoint", "scheduling", "alert-metric"] as const;
+export type ClusterCheck = (typeof CLUSTER_CHECKS)[number];
+
+const CLUSTER_CHECK_RUNS: Readonly<
+  Record<ClusterCheck, (plan: AnalysisPlan) => readonly { readonly message: string }[]>
+> = {
+  "network-flow": flowFindings,
+  endpoint: endpointFindings,
+  scheduling: schedulingFindings,
+  "alert-metric": alertFindings,
+};
+
+/** Whether a finding comes from a whole-cluster check (the head of a diff alone has it). */
+export const isClusterCheck = (check: string): check is ClusterCheck =>
+  (CLUSTER_CHECKS as readonly string[]).includes(check);
 
 export interface PlanResource {
   readonly urn: string;
@@ -237,44 +258,19 @@ export function buildPlan(
       ? exemptionsOf(r.inputs).map((e) => ({ policy: e.policy, urn: r.urn, reason: e.reason }))
       : [],
   );
-  // The flows the platform needs, against its NetworkPolicies (./flows.ts): a blocked one means
-  // the stack would not come up.
+  // Whether the stack comes up: each whole-cluster check's findings are plan errors.
   const stackUrn = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn ?? "";
   const outputs = displayValue(ev.outputs, opts.showSecrets) as Record<string, unknown>;
-  findings.push(
-    ...flowFindings({ resources, outputs }).map((f): Finding => ({
-      check: "network-flow",
-      level: "error",
-      urn: stackUrn,
-      message: f.message,
-    })),
-    // A probe, Service, monitor or route naming a port or pods that are not there (./flows.ts).
-    ...endpointFindings({ resources, outputs }).map((f): Finding => ({
-      check: "endpoint",
-      level: "error",
-      urn: stackUrn,
-      message: f.message,
-    })),
-    // A workload no node can take, or replicas that find no room (./scheduling.ts).
-    ...schedulingFindings({ resources }).map((f): Finding => ({
-      check: "scheduling",
-      level: "error",
-      urn: stackUrn,
-      message: f.message,
-    })),
-    // An alert over a metric nothing exports never fires (./alerts.ts).
-    ...alertFindings({ resources }).map((f): Finding => ({
-      check: "alert-metric",
-      level: "error",
-      urn: stackUrn,
-      message: f.message,
-    })),
-  );
-  const flowCount = requiredFlows({ resources, outputs }).length;
+  const analysed = { resources, outputs };
+  for (const check of CLUSTER_CHECKS) {
+    for (const f of CLUSTER_CHECK_RUNS[check](analysed)) {
+      findings.push({ check, level: "error", urn: stackUrn, message: f.message });
+    }
+  }
   const comesUp = {
-    flows: flowCount,
+    flows: requiredFlows(analysed).length,
     flowsBlocked: findings.filter((f) => f.check === "network-flow").length,
-    reachability: reachability({ resources, outputs }),
+    reachability: reachability(analysed),
   };
   return {
     project: ev.project,
@@ -401,9 +397,7 @@ export function renderText(plan: Plan): string {
 /** The "comes up" lines: the flows allowed, then the reachability of the namespaces. */
 export function comesUpLines(plan: Plan): string[] {
   const { flows, flowsBlocked, reachability: r } = plan.comesUp;
-  const blocking = plan.findings.filter((f) =>
-    ["network-flow", "endpoint", "scheduling", "alert-metric"].includes(f.check),
-  ).length;
+  const blocking = plan.findings.filter((f) => isClusterCheck(f.check)).length;
   const head =
     blocking === 0
       ? `Comes up: ${flows} required flows allowed; every endpoint, workload and alert checks out`

@@ -1,4 +1,5 @@
 import { WORKLOADS } from "../../policies/rules/util";
+import { list, rec, type AnalysisPlan } from "./analysis";
 import { selects } from "./network";
 
 /**
@@ -18,19 +19,7 @@ import { selects } from "./network";
  * sufficient. The charts' pods are not counted.
  */
 
-type Obj = Record<string, unknown>;
-const rec = (v: unknown): Obj =>
-  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {};
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-
-export interface SchedulingPlan {
-  readonly resources: readonly {
-    readonly type: string;
-    readonly name: string;
-    readonly inputs: Record<string, unknown>;
-    readonly views?: Record<string, Record<string, unknown>>;
-  }[];
-}
+type SchedulingPlan = AnalysisPlan;
 
 export interface Taint {
   readonly key: string;
@@ -116,21 +105,25 @@ export function tolerates(t: Toleration, taint: Taint): boolean {
   return t.operator === "Exists" || (t.value ?? "") === (taint.value ?? "");
 }
 
-function nodeLabelsAndTaints(view: Record<string, unknown>, controlPlane: boolean) {
-  const node = rec(view["KubeNodeConfig"]);
-  if (Object.keys(node).length > 0) {
-    const taints = Object.entries(rec(node["taints"])).map(([key, v]): Taint => {
-      const [value, effect] = String(v).includes(":") ? String(v).split(":") : ["", String(v)];
-      return { key, ...(value ? { value } : {}), effect: effect! };
-    });
-    return { labels: rec(node["labels"]) as Record<string, string>, taints };
-  }
-  // Contract 1.13: the v1alpha1 fields, with the role label and taint Talos adds to control planes.
-  const machine = rec(rec(view["v1alpha1"])["machine"]);
-  const taints = Object.entries(rec(machine["nodeTaints"])).map(([key, v]): Taint => {
+/** Taints as Talos writes them: `key: effect` or `key: value:effect`. */
+function taintsOf(map: unknown): Taint[] {
+  return Object.entries(rec(map)).map(([key, v]): Taint => {
     const [value, effect] = String(v).includes(":") ? String(v).split(":") : ["", String(v)];
     return { key, ...(value ? { value } : {}), effect: effect! };
   });
+}
+
+function nodeLabelsAndTaints(view: Record<string, unknown>, controlPlane: boolean) {
+  const node = rec(view["KubeNodeConfig"]);
+  if (Object.keys(node).length > 0) {
+    return {
+      labels: rec(node["labels"]) as Record<string, string>,
+      taints: taintsOf(node["taints"]),
+    };
+  }
+  // Contract 1.13: the v1alpha1 fields, with the role label and taint Talos adds to control planes.
+  const machine = rec(rec(view["v1alpha1"])["machine"]);
+  const taints = taintsOf(machine["nodeTaints"]);
   return {
     labels: {
       ...(rec(machine["nodeLabels"]) as Record<string, string>),
