@@ -8,6 +8,7 @@ import {
   monitoringValues,
 } from "../../components/observability/observability";
 import { runPlanCli } from "../helpers/cli";
+import { planOf } from "../helpers/plans";
 import { baselineViolations, isBuiltIn, podSpecOf, validateK8s } from "../helpers/k8s";
 
 type Obj = Record<string, any>;
@@ -196,5 +197,24 @@ describe("observability and data services per environment", () => {
       const spec = podSpecOf(r.inputs.kind, r.inputs);
       if (spec) expect(baselineViolations(spec), r.urn).toEqual([]);
     }
+  });
+});
+
+describe("the log agent", () => {
+  it("reads only its own node's pods (so each log is shipped once), under a fixed release name, and reports no usage", async () => {
+    const plan = await planOf("prod");
+    const agent = plan.resources.find((r) => r.inputs["chart"] === "alloy")!;
+    expect(agent.inputs["name"]).toBe("log-agent");
+    expect(agent.inputs["namespace"]).toBe("kube-system");
+    const alloy = (
+      agent.inputs["values"] as {
+        alloy: { enableReporting: boolean; configMap: { content: string } };
+      }
+    ).alloy;
+    expect(alloy.enableReporting).toBe(false);
+    expect(alloy.configMap.content).toContain('field = "spec.nodeName=" + sys.env("HOSTNAME")');
+    expect(alloy.configMap.content).toContain(
+      "http://loki.observability.svc.cluster.local:3100/loki/api/v1/push",
+    );
   });
 });
