@@ -52,6 +52,23 @@ describe("npm run plan: bad input", () => {
     );
   });
 
+  it("a stack that would not come up exits 1 with every finding, the plan still printed", async () => {
+    // A 2 GiB worker leaves 1564 MiB allocatable after Talos's reservations: the model server's
+    // 4 GiB request fits no node.
+    const res = await withFile(
+      "low-memory.yaml",
+      dev.replace("memoryMiB: 8192", "memoryMiB: 2048"),
+    );
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(
+      "error: the stack does not come up: 1 finding\n" +
+        "  scheduling: models/qwen-small fits no node (dev-cp-1: taint node-role.kubernetes.io/control-plane; dev-worker-1: memory (4096 of 1564 MiB))\n",
+    );
+    expect(hasStackTrace(res.stderr)).toBe(false);
+    // The tree is still there to read, with the verdict in it.
+    expect(res.stdout).toContain("Comes up: no, 1 finding");
+  });
+
   it("a file that is not YAML exits 1 with the parser's position", async () => {
     const res = await withFile("broken.yaml", "config:\n  homebrew-dev:cluster: [a,\n  b: : c\n");
     expect(res.code).toBe(1);

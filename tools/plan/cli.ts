@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { diffPlans, normalizePlan } from "./diff";
 import { renderMarkdown } from "./markdown";
 import { checkPlan } from "./policies";
-import { buildPlan, renderJson, renderText, type Plan } from "./render";
+import { buildPlan, isClusterCheck, renderJson, renderText, type Plan } from "./render";
 import { PlanInputError, evaluate, knownStacks } from "./run";
 
 export const USAGE = `usage: npm run plan -- <stack> [--config FILE] [--json] [--show-secrets]
@@ -21,6 +21,9 @@ export const USAGE = `usage: npm run plan -- <stack> [--config FILE] [--json] [-
   --show-secrets   print secret values instead of "[secret]"
   --diff BASE.json compare with an earlier plan (the --json output of the base branch)
   --markdown       print the comparison as a pull-request comment (with --diff)
+
+exit codes: 0 the plan is made; 1 invalid input, or the stack would not come up (every finding
+on stderr); 2 blocked: a mandatory policy, or a change \`pulumi up\` would refuse or lose data by
 `;
 
 /** The flags the command knows, for suggestions. */
@@ -78,7 +81,9 @@ export interface CliOptions {
 
 /**
  * Runs `npm run plan -- <argv>`. Exit codes: 0 plan made; 1 invalid configuration, usage or
- * program error; 2 a mandatory policy failed. A defect of the tool itself rejects.
+ * program error, or a platform that would not come up (a whole-cluster check's finding); 2 blocked:
+ * a mandatory policy failed or the change is one `pulumi up` would refuse or lose data by. A
+ * defect of the tool itself rejects.
  */
 export async function planCli(argv: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
   const fail = (stderr: string): CliResult => ({ code: 1, stdout: "", stderr });
@@ -152,9 +157,19 @@ export async function planCli(argv: readonly string[], opts: CliOptions = {}): P
     } else {
       stdout = values.json ? renderJson(plan) : renderText(plan);
     }
+    // Does not come up: the platform as planned would not run (a whole-cluster check found it),
+    // which is a defect of the stack like an invalid configuration: exit 1, every finding.
+    const errors = findings.filter((f) => f.level === "error");
+    const down = errors.filter((f) => isClusterCheck(f.check));
+    if (down.length > 0) {
+      const lines = [
+        `error: the stack does not come up: ${down.length} finding${down.length === 1 ? "" : "s"}`,
+        ...down.map((f) => `  ${f.check}: ${f.message}`),
+      ];
+      return { code: 1, stdout, stderr: `${lines.join("\n")}\n` };
+    }
     // Blocked: what `pulumi up` would refuse, fail at or lose data by, on stderr in full.
     const mandatory = plan.policies.filter((p) => p.level === "mandatory");
-    const errors = findings.filter((f) => f.level === "error");
     if (mandatory.length + errors.length === 0) return { code: 0, stdout, stderr: "" };
     const lines = [
       `blocked: ${mandatory.length} mandatory policy violation${mandatory.length === 1 ? "" : "s"}, ${errors.length} lifecycle error${errors.length === 1 ? "" : "s"}`,
