@@ -89,6 +89,7 @@ export function generatedStack(size: BenchSize): Record<string, unknown> {
           name: "gpu",
           nodes: Array.from({ length: gpuNodes }, (_, i) => node(`gpu-${i + 1}`)),
           gpusPerNode: 2,
+          gpuMemoryGiB: 24,
           hosts: hosts.slice(0, gpuHosts).map((h) => h.name),
           runtimes: ["nvidia"],
         },

@@ -171,6 +171,14 @@ export const WorkerPoolSchema = z.strictObject({
     .min(0)
     .default(0)
     .describe("GPUs passed through to each node of this pool. @default 0"),
+  gpuMemoryGiB: z
+    .int()
+    .min(1)
+    .max(1024)
+    .optional()
+    .describe(
+      "Memory of each GPU of this pool in GiB (24 for an RTX 4090); required when gpusPerNode > 0: model servers are checked against it.",
+    ),
   hosts: z
     .array(dnsLabel)
     .min(1)

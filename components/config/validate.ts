@@ -1,4 +1,5 @@
 import { isGatedRepo } from "../catalog/engines";
+import { MODEL_FACTS, vllmMemory } from "../catalog/models";
 import { kubernetesSupportProblem } from "../catalog/talos";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
@@ -218,6 +219,15 @@ function clusterProblems(
   if (k8s !== undefined) problems.push({ path: ["cluster", "kubernetesVersion"], message: k8s });
   // Control-plane count: etcd needs a majority; an even count adds no fault tolerance.
   const cpCount = cluster.controlPlane.nodes.length;
+  // A GPU pool declares its GPUs' memory: the model servers are checked against it.
+  cluster.workerPools.forEach((p, i) => {
+    if (p.gpusPerNode > 0 && p.gpuMemoryGiB === undefined) {
+      problems.push({
+        path: ["cluster", "workerPools", i, "gpuMemoryGiB"],
+        message: `required when gpusPerNode > 0 (pool "${p.name}" has ${p.gpusPerNode}): the memory of each GPU in GiB`,
+      });
+    }
+  });
   // Retired control planes are removed next: the rest must keep a majority of the members.
   const retiring = cluster.controlPlane.nodes.filter((n) => n.retire).length;
   if (retiring > 0 && cpCount - retiring < Math.floor(cpCount / 2) + 1) {
@@ -419,9 +429,53 @@ function modelProblems(models: StackConfig["models"], cluster: StackConfig["clus
         message: `model "${m.name}" asks for ${m.gpus} GPU per replica but the largest GPU node has ${Math.max(...gpuPools.map((p) => p.gpusPerNode))}`,
       });
     }
+    problems.push(...gpuMemoryProblems(m, mi, gpuPools));
   });
 
   return problems;
+}
+
+/**
+ * What vLLM refuses to start with (v0.11.0): a context longer than the model's
+ * (vllm/config/model.py `_get_and_verify_max_len`: "User-specified max_model_len ... is greater
+ * than the derived max_model_len"), and weights plus one full-context sequence of KV cache beyond
+ * the share of GPU memory it takes (vllm/v1/core/kv_cache_utils.py
+ * `check_enough_kv_cache_memory`), on every GPU pool the server can land on. Models outside
+ * components/catalog/models.ts are not checked.
+ */
+function gpuMemoryProblems(
+  m: StackConfig["models"][number],
+  mi: number,
+  gpuPools: readonly StackConfig["cluster"]["workerPools"][number][],
+): Problem[] {
+  const repo = m.source.huggingFace;
+  const facts = repo !== undefined ? MODEL_FACTS[repo] : undefined;
+  if (m.engine !== "vllm" || m.gpus === 0 || facts === undefined) return [];
+  if (m.contextLength !== undefined && m.contextLength > facts.maxContext) {
+    return [
+      {
+        path: ["models", mi, "contextLength"],
+        message: `model "${m.name}": ${repo} is configured for at most ${facts.maxContext} tokens (got ${m.contextLength}); vLLM refuses a longer max-model-len`,
+      },
+    ];
+  }
+  const context = m.contextLength ?? facts.maxContext;
+  const fmt = (n: number) => n.toFixed(1);
+  return gpuPools
+    .filter((p) => p.gpusPerNode >= m.gpus && p.gpuMemoryGiB !== undefined)
+    .flatMap((p): Problem[] => {
+      const mem = vllmMemory(facts, context, m.gpus, p.gpuMemoryGiB!);
+      if (mem.neededGiB <= mem.availableGiB) return [];
+      const tooBig = mem.weightsGiB > mem.availableGiB;
+      return [
+        {
+          path: ["models", mi, tooBig || m.contextLength === undefined ? "gpus" : "contextLength"],
+          message: tooBig
+            ? `model "${m.name}": its weights take ${fmt(mem.weightsGiB)} GiB, more than vLLM's ${fmt(mem.availableGiB)} GiB of ${m.gpus} × ${p.gpuMemoryGiB} GiB GPU in pool "${p.name}"`
+            : `model "${m.name}": the weights (${fmt(mem.weightsGiB)} GiB) and one ${context}-token sequence of KV cache need ${fmt(mem.neededGiB)} GiB, more than vLLM's ${fmt(mem.availableGiB)} GiB of ${m.gpus} × ${p.gpuMemoryGiB} GiB GPU in pool "${p.name}"${m.contextLength === undefined ? "; set a shorter contextLength" : ""}`,
+        },
+      ];
+    });
 }
 
 /**

@@ -31,6 +31,7 @@ function base(): Record<string, any> {
           name: "gpu",
           nodes: [{ name: "g-1", ip: "10.0.0.31" }],
           gpusPerNode: 1,
+          gpuMemoryGiB: 24,
           hosts: ["pve3"],
           runtimes: ["nvidia"],
         },
@@ -186,6 +187,48 @@ describe("stack config validation", () => {
     ]);
     raw["huggingFaceToken"] = "hf_not_a_real_token";
     expect(problems(raw)).toEqual([]);
+  });
+
+  it("refuses a GPU pool without its GPUs' memory, at its key", () => {
+    const raw = base();
+    delete raw["cluster"].workerPools[1].gpuMemoryGiB;
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:cluster.workerPools[1].gpuMemoryGiB: required when gpusPerNode > 0 (pool "gpu" has 1): the memory of each GPU in GiB',
+    ]);
+  });
+
+  it("refuses a vLLM context longer than the model's own", () => {
+    const raw = base();
+    raw["models"][0].source = { huggingFace: "Qwen/Qwen2.5-7B-Instruct" };
+    raw["models"][0].contextLength = 65536;
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:models[0].contextLength: model "llm": Qwen/Qwen2.5-7B-Instruct is configured for at most 32768 tokens (got 65536); vLLM refuses a longer max-model-len',
+    ]);
+    raw["models"][0].contextLength = 32768;
+    expect(problems(raw)).toEqual([]);
+  });
+
+  it("refuses a vLLM model whose weights and one full-context sequence exceed the pool's GPU memory", () => {
+    const raw = base();
+    raw["models"][0].source = { huggingFace: "Qwen/Qwen2.5-7B-Instruct" };
+    // 7.6 B parameters in bfloat16 are 14.2 GiB; 32768 tokens of KV cache (28 layers × 4 KV heads
+    // × 128 × 2 bytes × keys and values = 56 KiB a token) are 1.75 GiB; 90 % of 16 GiB is 14.4.
+    raw["cluster"].workerPools[1].gpuMemoryGiB = 16;
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:models[0].gpus: model "llm": the weights (14.2 GiB) and one 32768-token sequence of KV cache need 15.9 GiB, more than vLLM\'s 14.4 GiB of 1 × 16 GiB GPU in pool "gpu"; set a shorter contextLength',
+    ]);
+    // 2048 tokens take 0.11 GiB: 14.3 GiB fit.
+    raw["models"][0].contextLength = 2048;
+    expect(problems(raw)).toEqual([]);
+    raw["models"][0].contextLength = 16384;
+    raw["cluster"].workerPools[1].gpuMemoryGiB = 12;
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:models[0].gpus: model "llm": its weights take 14.2 GiB, more than vLLM\'s 10.8 GiB of 1 × 12 GiB GPU in pool "gpu"',
+    ]);
+    raw["cluster"].workerPools[1].gpuMemoryGiB = 16;
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:models[0].contextLength: model "llm": the weights (14.2 GiB) and one 16384-token sequence of KV cache need 15.1 GiB, more than vLLM\'s 14.4 GiB of 1 × 16 GiB GPU in pool "gpu"',
+    ]);
   });
 
   it("fails when a value has the wrong type", () => {

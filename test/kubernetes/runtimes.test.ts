@@ -28,6 +28,7 @@ const config = parseStackConfig({
         name: "gpu",
         nodes: [{ name: "g-1", ip: "10.0.0.31" }],
         gpusPerNode: 1,
+        gpuMemoryGiB: 24,
         runtimes: ["nvidia"],
         taints: [{ key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" }],
       },

@@ -33,6 +33,7 @@ function stack(models: unknown[]): StackConfig {
           name: "gpu",
           nodes: [{ name: "g-1", ip: "10.0.0.31" }],
           gpusPerNode: 2,
+          gpuMemoryGiB: 24,
           hosts: ["pve2"],
           runtimes: ["nvidia"],
           taints: [{ key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" }],

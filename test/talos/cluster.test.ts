@@ -51,6 +51,7 @@ const config = parseStackConfig({
         name: "gpu",
         nodes: [{ name: "g-1", ip: "10.0.0.31" }],
         gpusPerNode: 2,
+        gpuMemoryGiB: 24,
         hosts: ["pve3"],
         runtimes: ["nvidia"],
         memoryMiB: 32768,
