@@ -33,6 +33,7 @@ describe("GitHub workflows", () => {
     expect(Object.keys(pr.jobs)).toEqual(["test", "plan", "preview"]);
     expect(pr.jobs.test.steps.map((s: { run?: string }) => s.run).filter(Boolean)).toEqual([
       "npm ci",
+      "tools/promtool.sh",
       "npm test",
     ]);
     expect([...pr.jobs.plan.strategy.matrix.stack].sort()).toEqual(knownStacks());

@@ -191,7 +191,9 @@ export function alertRules(sources: AlertSources) {
       rules: [
         {
           alert: "ClientCertificateExpiring",
-          expr: "apiserver_client_certificate_expiration_seconds_count > 0 and histogram_quantile(0.01, sum by (le) (rate(apiserver_client_certificate_expiration_seconds_bucket[5m]))) < 7 * 24 * 3600",
+          // `and` matches series by their labels: the quantile keeps `job` so that it meets the
+          // count's series (kubernetes-mixin's KubeClientCertificateExpiration has the same form).
+          expr: "apiserver_client_certificate_expiration_seconds_count > 0 and on (job) histogram_quantile(0.01, sum by (job, le) (rate(apiserver_client_certificate_expiration_seconds_bucket[5m]))) < 7 * 24 * 3600",
           for: "1h",
           labels: { severity: "warning" },
           annotations: {
