@@ -15,6 +15,7 @@ import { Edge, edgeArgs, exposedNames } from "./components/edge";
 import { EdgeTunnel } from "./components/edge/tunnel";
 import type { ExposedService } from "./components/kubernetes/ingress";
 import { KubernetesPlatform, Tier, platformArgs } from "./components/kubernetes/platform";
+import { ProxmoxCsiAccess, Storage, nodeStorage } from "./components/kubernetes/storage";
 import { offeredRuntimes, tolerationsFor } from "./components/kubernetes/runtimes";
 import { NVIDIA_GPU_PRESENT_LABEL } from "./components/catalog/labels";
 import { ModelServer, modelServiceUrl, runtimeClassFor } from "./components/models/modelServer";
@@ -37,7 +38,7 @@ const proxmox = new proxmoxve.Provider("proxmox", {
 const talos = new TalosCluster(
   cluster.name,
   {
-    ...talosClusterArgs(cluster, config.proxmox, plan.cluster),
+    ...talosClusterArgs(cluster, config.proxmox, plan.cluster, nodeStorage(plan.storage)),
     // Losing the secrets bundle means rebuilding the cluster: protected in production.
     protectSecrets: config.environment === "prod",
     // metrics-server verifies the kubelets' serving certificates: they must come from the CA.
@@ -110,6 +111,31 @@ const platform = new KubernetesPlatform(
   { providers: { kubernetes } },
 );
 
+// Volumes: the provisioner and the default StorageClass every claim of the platform names. The
+// Proxmox CSI plugin gets a Proxmox user and token of its own, with only the privileges it needs.
+const csiAccess =
+  plan.storage.provisioner === "proxmox-csi"
+    ? new ProxmoxCsiAccess("proxmox-csi", { providers: { proxmoxve: proxmox } })
+    : undefined;
+const storage = new Storage(
+  "storage",
+  {
+    storage: plan.storage,
+    namespace: "kube-system",
+    ...(csiAccess !== undefined
+      ? {
+          proxmox: {
+            endpoint: config.proxmox.endpoint,
+            insecure: config.proxmox.insecure,
+            tokenId: csiAccess.tokenId,
+            tokenSecret: csiAccess.tokenSecret,
+          },
+        }
+      : {}),
+  },
+  { providers: { kubernetes } },
+);
+
 // The edge: the zone, a record for every exposed hostname (service discovery: a proxied CNAME to
 // the tunnel when there is one) and the stack's own records, redirects and cache rules.
 const edge =
@@ -136,6 +162,7 @@ const modelServers = config.models.map(
         model,
         ...runtimeClassFor(model, cluster),
         namespace: platform.namespaces[Tier.models]!,
+        storageClass: storage.className,
         ...(config.huggingFaceToken !== undefined
           ? { huggingFaceToken: pulumi.secret(config.huggingFaceToken) }
           : {}),
@@ -152,6 +179,7 @@ if (config.platform.observability.enabled) {
     {
       retentionDays: config.platform.observability.retentionDays,
       storageGiB: config.platform.observability.storageGiB,
+      storageClass: storage.className,
       namespace: platform.namespaces[Tier.observability]!,
       ...(platform.namespaces[Tier.models] !== undefined
         ? { modelsNamespace: platform.namespaces[Tier.models] }
@@ -179,6 +207,7 @@ if (dataNamespace !== undefined) {
       ...(config.platform.rabbitmq.enabled ? { rabbitmq: config.platform.rabbitmq } : {}),
       // Losing a database volume loses its data: protected in production.
       protectVolumes: config.environment === "prod",
+      storageClass: storage.className,
       namespace: Tier.data,
       namespaceOutput: dataNamespace,
     },

@@ -8,6 +8,7 @@ import {
   PACKAGES,
   byTagReason,
   imageRef,
+  type ChartPin,
   type ImagePin,
 } from "../components/catalog";
 import { REPO_ROOT } from "./helpers/cli";
@@ -81,16 +82,16 @@ describe("Renovate finds every pin", () => {
     deps.filter((d) => Object.entries(want).every(([k, v]) => d[k as keyof Dep] === v));
 
   it("every chart, with its repository", () => {
-    for (const c of Object.values(CHARTS)) {
-      expect(
-        found({
-          datasource: "helm",
-          depName: c.chart,
-          currentValue: c.version,
-          registryUrl: c.repo,
-        }),
-        c.chart,
-      ).toHaveLength(1);
+    for (const c of Object.values(CHARTS) as readonly ChartPin[]) {
+      // An OCI chart is an artifact of its registry: Renovate reads its tags as an image's.
+      const want = c.repo.startsWith("oci://")
+        ? {
+            datasource: "docker",
+            depName: `${c.repo.replace(/^oci:\/\//, "")}/${c.chart}`,
+            currentValue: c.version,
+          }
+        : { datasource: "helm", depName: c.chart, currentValue: c.version, registryUrl: c.repo };
+      expect(found(want), c.chart).toHaveLength(1);
     }
   });
 
@@ -179,10 +180,19 @@ describe("image pins", () => {
 describe.each(SHIPPED_STACKS)("stack %s runs only what the catalog pins", (stack) => {
   it("every chart of a Helm release is a catalog chart at its version", async () => {
     const plan = await planOf(stack);
-    const charts = Object.values(CHARTS).map((c) => `${c.chart}@${c.version} ${c.repo}`);
+    // A chart from a repository names it beside the chart; an OCI chart is one reference.
+    const charts = (Object.values(CHARTS) as readonly ChartPin[]).map((c) =>
+      c.repo.startsWith("oci://")
+        ? `${c.repo}/${c.chart}@${c.version}`
+        : `${c.chart}@${c.version} ${c.repo}`,
+    );
     for (const r of plan.resources.filter((x) => x.type === "kubernetes:helm.sh/v3:Release")) {
-      const i = r.inputs as { chart: string; version: string; repositoryOpts: { repo: string } };
-      expect(charts, r.urn).toContain(`${i.chart}@${i.version} ${i.repositoryOpts.repo}`);
+      const i = r.inputs as { chart: string; version: string; repositoryOpts?: { repo: string } };
+      expect(charts, r.urn).toContain(
+        i.repositoryOpts === undefined
+          ? `${i.chart}@${i.version}`
+          : `${i.chart}@${i.version} ${i.repositoryOpts.repo}`,
+      );
     }
   });
 

@@ -53,4 +53,38 @@ export const CHARTS = {
     // renovate: datasource=helm depName=cloudnative-pg registryUrl=https://cloudnative-pg.github.io/charts
     version: "0.27.0",
   },
+  /**
+   * The Proxmox CSI plugin (sergelogvinov/proxmox-csi-plugin v0.19.1, charts/proxmox-csi-plugin):
+   * volumes are disks of the Proxmox host that runs the VM. Published as an OCI chart
+   * (docs/install.md).
+   */
+  proxmoxCsi: {
+    chart: "proxmox-csi-plugin",
+    repo: "oci://ghcr.io/sergelogvinov/charts",
+    // renovate: datasource=docker depName=ghcr.io/sergelogvinov/charts/proxmox-csi-plugin
+    version: "0.5.9",
+  },
+  /**
+   * Rancher's local-path provisioner (rancher/local-path-provisioner v0.0.37,
+   * deploy/chart/local-path-provisioner): volumes are directories of the node. Its release
+   * workflow (.github/workflows/helm-release.yml) pushes the chart to this OCI repository, versioned
+   * as the tag without its "v".
+   */
+  localPath: {
+    chart: "local-path-provisioner",
+    repo: "oci://ghcr.io/rancher/local-path-provisioner/charts",
+    // renovate: datasource=docker depName=ghcr.io/rancher/local-path-provisioner/charts/local-path-provisioner
+    version: "0.0.37",
+  },
 } as const satisfies Record<string, ChartPin>;
+
+/** A pin's chart as a Helm release takes it: from its repository, or as an OCI reference. */
+export function releaseChart(pin: ChartPin): {
+  chart: string;
+  version: string;
+  repositoryOpts?: { repo: string };
+} {
+  return pin.repo.startsWith("oci://")
+    ? { chart: `${pin.repo}/${pin.chart}`, version: pin.version }
+    : { chart: pin.chart, version: pin.version, repositoryOpts: { repo: pin.repo } };
+}

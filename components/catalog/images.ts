@@ -104,6 +104,17 @@ export const IMAGES = {
     tag: "8.16.0",
     byTag: NO_RECORD,
   },
+  /**
+   * The local-path provisioner's helper pod, which creates and removes volume directories (its
+   * chart defaults to busybox:latest).
+   */
+  busybox: {
+    repository: "docker.io/library/busybox",
+    // renovate: datasource=docker depName=docker.io/library/busybox
+    tag: "1.37.0",
+    // docker-library/repo-info repos/busybox/remote/1.37.0.md
+    digest: "sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0",
+  },
 } as const satisfies Record<string, ImagePin>;
 
 /**

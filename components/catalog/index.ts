@@ -12,3 +12,4 @@ export * from "./labels";
 export * from "./manifests";
 export * from "./models";
 export * from "./runtimes";
+export * from "./storage";

@@ -27,3 +27,7 @@ export const POD_SECURITY_LABEL = {
 
 /** The label Kubernetes sets on every namespace with its own name (NetworkPolicy selectors). */
 export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+/** The well-known topology labels of a node: its region and zone (kubernetes.io/docs/reference/labels-annotations-taints). */
+export const TOPOLOGY_REGION_LABEL = "topology.kubernetes.io/region";
+export const TOPOLOGY_ZONE_LABEL = "topology.kubernetes.io/zone";

@@ -392,6 +392,43 @@ export const LIFECYCLE: Readonly<Record<string, TypeLifecycle>> = {
     source: "pulumi/pulumi-kubernetes v4.34.2 provider/pkg/provider/helm_release.go",
   },
   "kubernetes:apps/v1:Deployment": kubernetes(["spec.selector"]),
+  // The Proxmox CSI plugin's identity: a role, a user, its ACL and its token, each named by its
+  // id; every id replaces (proxmoxtf/resource/role.go and user.go `ForceNew`,
+  // fwprovider/access/resource_acl.go and resource_user_token.go `RequiresReplace`), so a
+  // replacement has a new name and create-first is safe. Privileges, comments and propagation
+  // update in place.
+  "proxmoxve:index/roleLegacy:RoleLegacy": {
+    replaceOn: ["roleId"],
+    replacement: Replacement.createBeforeDelete,
+    owns: (i) => [`proxmox-role:${part(i["roleId"])}`],
+    source: "bpg/terraform-provider-proxmox v0.111 proxmoxtf/resource/role.go",
+  },
+  "proxmoxve:index/userLegacy:UserLegacy": {
+    replaceOn: ["userId"],
+    replacement: Replacement.createBeforeDelete,
+    owns: (i) => [`proxmox-user:${part(i["userId"])}`],
+    source: "bpg/terraform-provider-proxmox v0.111 proxmoxtf/resource/user.go",
+  },
+  "proxmoxve:index/acl:Acl": {
+    replaceOn: ["path", "roleId", "userId", "groupId", "tokenId"],
+    replacement: Replacement.createBeforeDelete,
+    source: "bpg/terraform-provider-proxmox v0.111 fwprovider/access/resource_acl.go",
+  },
+  "proxmoxve:user/token:Token": {
+    replaceOn: ["userId", "tokenName"],
+    replacement: Replacement.createBeforeDelete,
+    owns: (i) => [`proxmox-token:${part(i["userId"])}!${part(i["tokenName"])}`],
+    source: "bpg/terraform-provider-proxmox v0.111 fwprovider/access/resource_user_token.go",
+  },
+  // The API forbids changing a class's provisioner, parameters, reclaim policy and binding mode
+  // (kubernetes pkg/apis/storage/validation ValidateStorageClassUpdate); the class is replaced.
+  // Replacing a class touches no volume: bound claims keep theirs.
+  "kubernetes:storage.k8s.io/v1:StorageClass": kubernetes([
+    "provisioner",
+    "parameters",
+    "reclaimPolicy",
+    "volumeBindingMode",
+  ]),
   "kubernetes:apps/v1:StatefulSet": kubernetes([
     "spec.selector",
     "spec.serviceName",

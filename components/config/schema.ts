@@ -289,6 +289,33 @@ export const PlatformSchema = z
           .describe("Public name of Grafana. @default - not exposed"),
       })
       .default({ enabled: true, retentionDays: 7, storageGiB: 20 }),
+    storage: z
+      .strictObject({
+        provisioner: z
+          .enum(["proxmox-csi", "local-path"])
+          .optional()
+          .describe(
+            "What provides the volumes: proxmox-csi (a disk of the Proxmox host that runs the VM, attached to the VM; the claim's pod follows it to that host) or local-path (a directory of the node). @default - proxmox-csi with more than one Proxmox host, local-path with one",
+          ),
+        datastore: z
+          .string()
+          .regex(/^[a-zA-Z][a-zA-Z0-9_.-]*$/, { error: "expected a datastore id" })
+          .optional()
+          .describe(
+            "Proxmox datastore the volumes are created on (proxmox-csi). @default - the hosts' diskDatastore, when they share one",
+          ),
+        region: dnsLabel
+          .default("proxmox")
+          .describe(
+            "Name of the Proxmox cluster in the CSI plugin's configuration and each node's topology.kubernetes.io/region label (proxmox-csi). @default proxmox",
+          ),
+        reclaimPolicy: z
+          .enum(["Delete", "Retain"])
+          .default("Delete")
+          .describe("What happens to a volume when its claim is deleted. @default Delete"),
+      })
+      .default({ region: "proxmox", reclaimPolicy: "Delete" })
+      .describe("The default StorageClass and what provisions it."),
     metricsServer: z
       .strictObject({
         enabled: toggle(
@@ -617,6 +644,7 @@ export const StackConfigSchema = z.strictObject({
   platform: PlatformSchema.default({
     ingress: { enabled: true, replicas: 2 },
     observability: { enabled: true, retentionDays: 7, storageGiB: 20 },
+    storage: { region: "proxmox", reclaimPolicy: "Delete" },
     metricsServer: { enabled: true },
     postgres: { enabled: false, instances: 1, storageGiB: 10, clients: ["apps"] },
     redis: { enabled: false, storageGiB: 5, clients: ["apps"] },

@@ -13,6 +13,7 @@ import {
   type StackConfig,
 } from "./schema";
 import { engineProblems } from "../models/engines";
+import { resolveStorage } from "./storage";
 import { declaredHostnames, duplicateHostnameProblems } from "./hostnames";
 import { cidrContains, parseCidr, ipToInt, intToIp } from "./ip";
 
@@ -173,6 +174,9 @@ export function crossFieldProblems(
   });
 
   if (c.cluster !== undefined) problems.push(...clusterProblems(c.cluster, proxmox, hostNames));
+  if (proxmox !== undefined && c.platform !== undefined) {
+    problems.push(...resolveStorage({ proxmox, platform: c.platform }).problems);
+  }
   if (c.models !== undefined && c.cluster !== undefined) {
     problems.push(...modelProblems(c.models, c.cluster));
   }

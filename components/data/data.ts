@@ -86,6 +86,8 @@ export interface DataServicesArgs {
    * @default false
    */
   readonly protectVolumes?: boolean;
+  /** The StorageClass every volume names (the stack's default class). */
+  readonly storageClass: string;
   /** The data namespace (from the platform); its name for policies. */
   readonly namespace: string;
   readonly namespaceOutput: pulumi.Input<string>;
@@ -140,7 +142,7 @@ export class DataServices extends pulumi.ComponentResource {
             instances: postgres.instances,
             // The operator creates the `postgres-app` Secret with the application credentials.
             bootstrap: { initdb: { database: "app", owner: "app" } },
-            storage: { size: `${postgres.storageGiB}Gi` },
+            storage: { size: `${postgres.storageGiB}Gi`, storageClass: args.storageClass },
             enablePDB: true,
             monitoring: { enablePodMonitor: true },
             ...(snapshots !== undefined
@@ -274,6 +276,7 @@ export class DataServices extends pulumi.ComponentResource {
               {
                 metadata: { name: "data" },
                 spec: {
+                  storageClassName: args.storageClass,
                   accessModes: ["ReadWriteOnce"],
                   resources: { requests: { storage: `${spec.storageGiB}Gi` } },
                 },

@@ -26,6 +26,8 @@ export interface ModelServerArgs {
   readonly runtimeClassName?: string;
   /** Namespace of the model servers. */
   readonly namespace: pulumi.Input<string>;
+  /** The StorageClass of the model-cache volumes (the stack's default class). */
+  readonly storageClass: string;
   /**
    * Hugging Face token for gated models (a secret).
    * @default - anonymous downloads
@@ -284,6 +286,7 @@ export class ModelServer extends pulumi.ComponentResource {
             {
               metadata: { name: "cache", labels },
               spec: {
+                storageClassName: args.storageClass,
                 accessModes: ["ReadWriteOnce"],
                 resources: { requests: { storage: `${m.cacheGiB}Gi` } },
               },

@@ -53,6 +53,7 @@ export function monitoringValues(o: RetentionSettings) {
         storageSpec: {
           volumeClaimTemplate: {
             spec: {
+              storageClassName: o.storageClass,
               accessModes: ["ReadWriteOnce"],
               resources: { requests: { storage: `${o.storageGiB}Gi` } },
             },
@@ -64,13 +65,18 @@ export function monitoringValues(o: RetentionSettings) {
       alertmanagerSpec: {
         storage: {
           volumeClaimTemplate: {
-            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "2Gi" } } },
+            spec: {
+              storageClassName: o.storageClass,
+              accessModes: ["ReadWriteOnce"],
+              resources: { requests: { storage: "2Gi" } },
+            },
           },
         },
       },
     },
     grafana: {
-      persistence: { enabled: true, size: "5Gi" },
+      // grafana chart: persistence.storageClassName, accessModes [ReadWriteOnce] by default.
+      persistence: { enabled: true, size: "5Gi", storageClassName: o.storageClass },
       ingress: { enabled: false },
       // Loki, next to Grafana in this namespace (its Service is the release's name,
       // helm-loki-6.30.1): the logs the agent ships are one click from the metrics.
@@ -109,7 +115,11 @@ export function lokiValues(o: RetentionSettings) {
       limits_config: { retention_period: `${o.retentionDays * 24}h` },
       compactor: { retention_enabled: true, delete_request_store: "filesystem" },
     },
-    singleBinary: { replicas: 1, persistence: { size: `${o.storageGiB}Gi` } },
+    // loki chart 6.30.1: singleBinary.persistence.storageClass (enabled by default).
+    singleBinary: {
+      replicas: 1,
+      persistence: { size: `${o.storageGiB}Gi`, storageClass: o.storageClass },
+    },
     read: { replicas: 0 },
     write: { replicas: 0 },
     backend: { replicas: 0 },
@@ -216,6 +226,8 @@ export interface RetentionSettings {
   readonly retentionDays: number;
   /** Size of the Prometheus volume and of Loki's, in GiB. */
   readonly storageGiB: number;
+  /** The StorageClass every volume names (the stack's default class). */
+  readonly storageClass: string;
 }
 
 export interface ObservabilityArgs extends RetentionSettings {
@@ -253,7 +265,11 @@ export interface ObservabilityArgs extends RetentionSettings {
 export class Observability extends pulumi.ComponentResource {
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homebrew-dev:observability:Observability", name, {}, opts);
-    const o: RetentionSettings = { retentionDays: args.retentionDays, storageGiB: args.storageGiB };
+    const o: RetentionSettings = {
+      retentionDays: args.retentionDays,
+      storageGiB: args.storageGiB,
+      storageClass: args.storageClass,
+    };
     const parent = { parent: this };
     const release = (
       key: string,

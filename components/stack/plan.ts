@@ -1,3 +1,4 @@
+import { resolveStorage, type ResolvedStorage } from "../config/storage";
 import type { StackConfig } from "../config";
 import { declaredHostnames, type DeclaredHostname } from "../config/hostnames";
 import { planEdgeWithProblems, type EdgePlan } from "../edge/edge";
@@ -28,6 +29,8 @@ export interface StackPlan {
   readonly tiers: readonly NamespaceTier[];
   /** Records, redirects and cache rules, when the stack has an edge. */
   readonly edge: EdgePlan | undefined;
+  /** What provides the volumes, and the default StorageClass every claim names. */
+  readonly storage: ResolvedStorage;
 }
 
 /**
@@ -79,7 +82,11 @@ export function planStackWithProblems(spec: StackConfig): {
     problems.push(...planned.problems);
     edge = planned.plan;
   }
-  if (problems.length > 0 || cluster.plan === undefined) return { plan: undefined, problems };
+  const storage = resolveStorage(spec);
+  problems.push(...storage.problems);
+  if (problems.length > 0 || cluster.plan === undefined || storage.storage === undefined) {
+    return { plan: undefined, problems };
+  }
   return {
     plan: {
       cluster: cluster.plan,
@@ -87,6 +94,7 @@ export function planStackWithProblems(spec: StackConfig): {
       tunnel,
       tiers: namespaceTiers(spec),
       edge,
+      storage: storage.storage,
     },
     problems,
   };

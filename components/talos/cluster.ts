@@ -2,6 +2,8 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { StackConfig } from "../config";
+import { TOPOLOGY_REGION_LABEL, TOPOLOGY_ZONE_LABEL } from "../catalog/labels";
+import { LOCAL_PATH_VOLUME, type NodeStorage } from "../catalog/storage";
 import {
   PlacementError,
   placeVms,
@@ -66,6 +68,13 @@ export interface MachineConfigContext {
   readonly network: ClusterNetwork;
   /** Disk Talos installs to inside the VM. */
   readonly installDisk: string;
+  /**
+   * What provides the cluster's volumes, for what each node needs of it: the Proxmox CSI plugin
+   * needs every node's region and zone (its Proxmox host) as topology labels; the local-path
+   * provisioner a directory user volume on every worker.
+   * @default - nothing for storage
+   */
+  readonly storage?: NodeStorage | undefined;
 }
 
 export interface TalosClusterArgs extends MachineConfigContext {
@@ -105,6 +114,7 @@ export function talosClusterArgs(
   cluster: StackConfig["cluster"],
   proxmox: StackConfig["proxmox"],
   plan: ClusterPlan = planCluster(cluster, proxmox),
+  storage?: NodeStorage,
 ): TalosClusterArgs {
   return {
     clusterName: cluster.name,
@@ -119,6 +129,7 @@ export function talosClusterArgs(
     bridge: proxmox.bridge,
     ...(proxmox.vlanId !== undefined ? { vlanId: proxmox.vlanId } : {}),
     plan,
+    ...(storage !== undefined ? { storage } : {}),
   };
 }
 
@@ -310,9 +321,19 @@ export function machineConfigInput(
   cluster: MachineConfigContext,
   installerImage: string,
   secrets: TalosSecretsBundle,
-  options: { readonly kubeletServingCertificates?: boolean } = {},
+  options: { readonly kubeletServingCertificates?: boolean; readonly host?: string } = {},
 ): MachineConfigInput {
   const runtime = runtimeNodeSettings(node.features);
+  const storage = cluster.storage;
+  // proxmox-csi-plugin v0.19.1 reads a node's Proxmox cluster and host from these two labels
+  // (pkg/csi/node.go NodeGetInfo fails without them); NodeRestriction lets the kubelet set both.
+  const topology: Record<string, string> =
+    storage?.provisioner === "proxmox-csi" && options.host !== undefined
+      ? {
+          [TOPOLOGY_REGION_LABEL]: storage.region,
+          [TOPOLOGY_ZONE_LABEL]: options.host,
+        }
+      : {};
   const prefix = cluster.network.subnet.split("/")[1];
   return {
     role: node.role,
@@ -327,8 +348,11 @@ export function machineConfigInput(
     installerImage,
     kubernetesVersion: cluster.kubernetesVersion,
     secrets,
-    nodeLabels: { ...runtime.labels, ...node.labels },
+    nodeLabels: { ...runtime.labels, ...topology, ...node.labels },
     nodeTaints: node.taints,
+    ...(storage?.provisioner === "local-path" && node.role === MachineRole.worker
+      ? { directoryVolumes: [LOCAL_PATH_VOLUME] }
+      : {}),
     kernelModules: runtime.kernelModules,
     sysctls: runtime.sysctls,
     ...(options.kubeletServingCertificates === true
@@ -475,6 +499,7 @@ export class TalosCluster extends pulumi.ComponentResource {
           renderMachineConfigYaml(
             machineConfigInput(node, args, image.installerImage, bundle, {
               kubeletServingCertificates: args.kubeletServingCertificates ?? false,
+              host: host.name,
             }),
           ),
         ),

@@ -116,6 +116,12 @@ export interface MachineConfigInput {
    */
   readonly nodeTaints?: readonly NodeTaint[];
   /**
+   * Directory user volumes (`UserVolumeConfig`, volumeType directory), each mounted at
+   * /var/mnt/<name>: where the local-path provisioner keeps its volumes.
+   * @default []
+   */
+  readonly directoryVolumes?: readonly string[];
+  /**
    * Kernel modules to load, in this order.
    * @default []
    */
@@ -301,11 +307,26 @@ export type TalosNetworkDocument =
   | TalosLayer2VipConfig;
 
 /**
+ * A user volume of type directory: a directory of the EPHEMERAL partition, mounted at
+ * /var/mnt/<name> and propagated into the kubelet; no provisioning, filesystem, encryption or
+ * mount settings (pkg/machinery/config/types/block/user_volume_config.go at v1.13.9, Validate).
+ */
+export interface TalosUserVolumeConfig {
+  readonly apiVersion: "v1alpha1";
+  readonly kind: "UserVolumeConfig";
+  readonly name: string;
+  readonly volumeType: "directory";
+}
+
+/**
  * One node's configuration: the v1alpha1 document, then its network documents (hostname,
  * resolvers, link alias, link, and on control planes the Layer 2 VIP). The v1.13 contract has no
  * `machine.network`: networking lives in these separate documents.
  */
-export type RenderedMachineConfigV113 = readonly [TalosV1Alpha1Config, ...TalosNetworkDocument[]];
+export type RenderedMachineConfigV113 = readonly [
+  TalosV1Alpha1Config,
+  ...(TalosNetworkDocument | TalosUserVolumeConfig)[],
+];
 
 /** The v1alpha1 document at contract 1.14: the machine identity, tokens, CAs and etcd. */
 export interface TalosV1Alpha1ConfigV114 {
@@ -985,7 +1006,17 @@ function renderContract113(input: MachineConfigInput): RenderedMachineConfigV113
     (acc, patch) => deepMerge(acc, patch) as TalosV1Alpha1Config,
     config,
   );
-  return [patched, ...networkDocuments(input)];
+  return [patched, ...networkDocuments(input), ...userVolumeDocuments(input)];
+}
+
+/** The node's directory user volumes, in the order given. */
+function userVolumeDocuments(input: MachineConfigInput): TalosUserVolumeConfig[] {
+  return (input.directoryVolumes ?? []).map((name) => ({
+    apiVersion: "v1alpha1",
+    kind: "UserVolumeConfig",
+    name,
+    volumeType: "directory",
+  }));
 }
 
 /** The discovery service every node registers with (Talos's default endpoint at both contracts). */
@@ -1118,6 +1149,7 @@ function renderContract114(input: MachineConfigInput): RenderedMachineConfigV114
       clusterSecret: secrets.clusterSecret,
     }),
     ...network,
+    ...userVolumeDocuments(input).map((v) => ({ ...v })),
     doc("FilesystemTrimConfig", { interval: FILESYSTEM_TRIM_INTERVAL }),
     doc("KubeClusterConfig", { clusterName: input.clusterName, endpoint }),
     doc("KubeNodeConfig", {

@@ -121,6 +121,7 @@ describe("stack config validation", () => {
     expect(c.platform).toEqual({
       ingress: { enabled: true, replicas: 2 },
       observability: { enabled: true, retentionDays: 7, storageGiB: 20 },
+      storage: { region: "proxmox", reclaimPolicy: "Delete" },
       metricsServer: { enabled: true },
       postgres: { enabled: false, instances: 1, storageGiB: 10, clients: ["apps"] },
       redis: { enabled: false, storageGiB: 5, clients: ["apps"] },

@@ -93,6 +93,7 @@ describe("ModelServer per engine", () => {
       (model) =>
         new ModelServer(`model-${model.name}`, {
           model,
+          storageClass: "proxmox",
           ...runtimeClassFor(model, config.cluster),
           namespace: "models",
           huggingFaceToken: pulumi.secret("hf_not_a_real_token"),

@@ -12,12 +12,14 @@ import { planOf } from "../helpers/plans";
 import { baselineViolations, isBuiltIn, podSpecOf, validateK8s } from "../helpers/k8s";
 
 type Obj = Record<string, any>;
-const observability = {
+// The stack's observability section, and what the component gets of it (with the stack's class).
+const observabilitySection = {
   enabled: true,
   retentionDays: 30,
   storageGiB: 200,
   grafanaHostname: "grafana.example.com",
 };
+const observability = { ...observabilitySection, storageClass: "proxmox" };
 
 describe("observability values", () => {
   it("sets retention and storage from the stack", () => {
@@ -38,6 +40,15 @@ describe("observability values", () => {
     const loki = lokiValues(observability);
     expect(loki.loki.limits_config.retention_period).toBe("720h");
     expect(loki.singleBinary.persistence.size).toBe("200Gi");
+    // Every volume names the stack's class: Prometheus, Alertmanager, Grafana and Loki.
+    expect(v.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.storageClassName).toBe(
+      "proxmox",
+    );
+    expect(v.alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec.storageClassName).toBe(
+      "proxmox",
+    );
+    expect(v.grafana.persistence.storageClassName).toBe("proxmox");
+    expect(loki.singleBinary.persistence.storageClass).toBe("proxmox");
   });
 
   it("has the alerts that matter here, each only where its metrics are exported", () => {
@@ -72,7 +83,7 @@ describe("observability values", () => {
         network: { subnet: "10.0.0.0/24", gateway: "10.0.0.1", vip: "10.0.0.10" },
         controlPlane: { nodes: [{ name: "cp", ip: "10.0.0.11" }] },
       },
-      platform: { observability },
+      platform: { observability: observabilitySection },
     }).platform;
     expect(grafanaExposure(platform, "observability")).toEqual({
       hostname: "grafana.example.com",

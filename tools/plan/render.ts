@@ -1,3 +1,4 @@
+import { storageFindings } from "./storage";
 import {
   specialArchiveSig,
   specialAssetSig,
@@ -34,9 +35,16 @@ export const UNKNOWN = "[unknown]";
 
 /**
  * The whole-cluster checks every plan runs, each a kind of plan error: the flows the platform
- * needs (./flows.ts), its endpoints, scheduling (./scheduling.ts) and alerts (./alerts.ts).
+ * needs (./flows.ts), its endpoints, scheduling (./scheduling.ts), volume claims that bind
+ * (./storage.ts) and alerts (./alerts.ts).
  */
-export const CLUSTER_CHECKS = ["network-flow", "endpoint", "scheduling", "alert-metric"] as const;
+export const CLUSTER_CHECKS = [
+  "network-flow",
+  "endpoint",
+  "scheduling",
+  "storage",
+  "alert-metric",
+] as const;
 export type ClusterCheck = (typeof CLUSTER_CHECKS)[number];
 
 const CLUSTER_CHECK_RUNS: Readonly<
@@ -45,6 +53,7 @@ const CLUSTER_CHECK_RUNS: Readonly<
   "network-flow": flowFindings,
   endpoint: endpointFindings,
   scheduling: schedulingFindings,
+  storage: storageFindings,
   "alert-metric": alertFindings,
 };
 
