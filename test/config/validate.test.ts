@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig } from "../../components/config";
+import { resolveStorage } from "../../components/config/storage";
 
 /** A small valid stack config (keys without the namespace); each test breaks one thing. */
 function base(): Record<string, any> {
@@ -229,6 +230,46 @@ describe("stack config validation", () => {
     raw["cluster"].workerPools[1].gpuMemoryGiB = 16;
     expect(problems(raw)).toEqual([
       'homebrew-dev:models[0].contextLength: model "llm": the weights (14.2 GiB) and one 16384-token sequence of KV cache need 15.1 GiB, more than vLLM\'s 14.4 GiB of 1 × 16 GiB GPU in pool "gpu"',
+    ]);
+  });
+
+  it("storage: the Proxmox CSI plugin with several hosts, local-path with one", () => {
+    const c = parseStackConfig(base());
+    expect(resolveStorage(c).storage).toEqual({
+      provisioner: "proxmox-csi",
+      className: "proxmox",
+      reclaimPolicy: "Delete",
+      datastore: "local-lvm",
+      region: "proxmox",
+    });
+    const one = { ...c, proxmox: { ...c.proxmox, hosts: c.proxmox.hosts.slice(0, 1) } };
+    expect(resolveStorage(one).storage).toEqual({
+      provisioner: "local-path",
+      className: "local-path",
+      reclaimPolicy: "Delete",
+      region: "proxmox",
+    });
+  });
+
+  it("storage: refuses hosts with different disk datastores and no datastore named", () => {
+    const raw = base();
+    raw["proxmox"].hosts[1].diskDatastore = "nvme";
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:platform.storage.datastore: required with proxmox-csi when the hosts' disk datastores differ (local-lvm, nvme): one StorageClass names one Proxmox datastore",
+    ]);
+    raw["platform"] = { storage: { datastore: "nvme" } };
+    expect(problems(raw)).toEqual([]);
+  });
+
+  it("storage: refuses a datastore local-path would ignore, and volume-snapshot backups", () => {
+    const raw = base();
+    raw["platform"] = {
+      storage: { provisioner: "local-path", datastore: "local-lvm" },
+      postgres: { enabled: true, backupVolumeSnapshotClass: "snapshots" },
+    };
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:platform.storage.datastore: has no effect with local-path: volumes are directories of the node",
+      "homebrew-dev:platform.postgres.backupVolumeSnapshotClass: local-path volumes cannot be snapshotted dependably (local-path has no snapshots; the Proxmox CSI plugin's are experimental full copies that need root@pam's password): volume-snapshot backups would never complete",
     ]);
   });
 

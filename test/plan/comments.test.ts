@@ -33,7 +33,7 @@ describe("the four comments", () => {
     expect(read("remove-worker-and-postgres")).toMatch(/^\*\*Blocked\*\*/m);
     // Whether it comes up, and the namespaces' reachability, collapsed.
     expect(read("add-worker-and-redirects")).toMatch(
-      /#### Comes up\n\n\d+ required flows allowed; every endpoint, workload and alert checks out\n\n<details><summary>Which namespace reaches which<\/summary>/,
+      /#### Comes up\n\n\d+ required flows allowed; every endpoint, workload, volume claim and alert checks out\n\n<details><summary>Which namespace reaches which<\/summary>/,
     );
     expect(read("add-worker-and-redirects")).toContain("| `apps` | = | ✓ |");
   });

@@ -409,7 +409,7 @@ export function comesUpLines(plan: Plan): string[] {
   const blocking = plan.findings.filter((f) => isClusterCheck(f.check)).length;
   const head =
     blocking === 0
-      ? `Comes up: ${flows} required flows allowed; every endpoint, workload and alert checks out`
+      ? `Comes up: ${flows} required flows allowed; every endpoint, workload, volume claim and alert checks out`
       : `Comes up: no, ${blocking} finding${blocking === 1 ? "" : "s"} (${flowsBlocked} of ${flows} required flows blocked)`;
   const width = Math.max(...r.namespaces.map((n) => n.length), 4);
   return [
