@@ -196,8 +196,10 @@ export class ModelServer extends pulumi.ComponentResource {
               name: "prepull",
               image: prepullImage,
               command: ["sh", "-c", script],
+              // The downloader's cache is the server's (vLLM's environment already names it):
+              // one entry per name, as server-side apply merges env by name.
               env: [
-                ...engineEnv(m),
+                ...engineEnv(m).filter((v) => v.name !== "HF_HOME"),
                 { name: "HF_HOME", value: `${e.cacheMountPath}/hf` },
                 ...fromSecret("HF_TOKEN", "HF_TOKEN"),
               ],

@@ -1,3 +1,4 @@
+import { ssaFindings } from "./ssa";
 import { storageFindings } from "./storage";
 import {
   specialArchiveSig,
@@ -36,13 +37,14 @@ export const UNKNOWN = "[unknown]";
 /**
  * The whole-cluster checks every plan runs, each a kind of plan error: the flows the platform
  * needs (./flows.ts), its endpoints, scheduling (./scheduling.ts), volume claims that bind
- * (./storage.ts) and alerts (./alerts.ts).
+ * (./storage.ts), keyed lists without a duplicate key (./ssa.ts) and alerts (./alerts.ts).
  */
 export const CLUSTER_CHECKS = [
   "network-flow",
   "endpoint",
   "scheduling",
   "storage",
+  "server-side-apply",
   "alert-metric",
 ] as const;
 export type ClusterCheck = (typeof CLUSTER_CHECKS)[number];
@@ -54,6 +56,7 @@ const CLUSTER_CHECK_RUNS: Readonly<
   endpoint: endpointFindings,
   scheduling: schedulingFindings,
   storage: storageFindings,
+  "server-side-apply": ssaFindings,
   "alert-metric": alertFindings,
 };
 
