@@ -118,6 +118,22 @@ describe("GitHub workflows", () => {
     ]);
   });
 
+  it("grants the least: contents read everywhere, one job may write, and only its comment", () => {
+    const writes: string[] = [];
+    for (const f of files) {
+      const w = workflow(f);
+      expect(w.permissions, f).toEqual({ contents: "read" });
+      for (const [name, job] of Object.entries(
+        w.jobs as Record<string, { permissions?: Record<string, string> }>,
+      )) {
+        for (const [scope, level] of Object.entries(job.permissions ?? {})) {
+          if (level !== "read") writes.push(`${f} ${name} ${scope}:${level}`);
+        }
+      }
+    }
+    expect(writes).toEqual(["pull-request.yml plan pull-requests:write"]);
+  });
+
   it("pins every third-party action to a commit, with its release in a comment", () => {
     // A tag can be moved by anyone with push access upstream; a commit cannot. Renovate's
     // github-actions manager updates the digest and the comment together (renovate.json).
