@@ -19,30 +19,32 @@ export interface StorageProblem {
   readonly message: string;
 }
 
-/**
- * The stack's storage with its defaults: the Proxmox CSI plugin where there is more than one
- * Proxmox host (a node-local directory would pin a claim to one VM, and a VM moved to another host
- * would lose it), local-path on a single host; volumes on the datastore the hosts' VM disks use.
- */
-export function resolveStorage(config: Pick<StackConfig, "proxmox" | "platform">): {
-  storage: ResolvedStorage | undefined;
-  problems: StorageProblem[];
-} {
+/** The provisioner and datastore a storage section comes to, before any check. */
+function chosen(config: Pick<StackConfig, "proxmox" | "platform">) {
   const s = config.platform.storage;
   const provisioner: StorageProvisioner =
     s.provisioner ?? (config.proxmox.hosts.length > 1 ? "proxmox-csi" : "local-path");
+  const datastores = [...new Set(config.proxmox.hosts.map((h) => h.diskDatastore))].sort();
+  const datastore =
+    provisioner === "proxmox-csi"
+      ? (s.datastore ?? (datastores.length === 1 ? datastores[0] : undefined))
+      : undefined;
+  return { provisioner, datastores, datastore };
+}
+
+/** The problems of a stack's storage section (a cross-field rule of the stack file). */
+export function storageProblems(
+  config: Pick<StackConfig, "proxmox" | "platform">,
+): StorageProblem[] {
+  const { provisioner, datastores, datastore } = chosen(config);
   const problems: StorageProblem[] = [];
-  let datastore: string | undefined;
-  if (provisioner === "proxmox-csi") {
-    const datastores = [...new Set(config.proxmox.hosts.map((h) => h.diskDatastore))].sort();
-    datastore = s.datastore ?? (datastores.length === 1 ? datastores[0] : undefined);
-    if (datastore === undefined) {
-      problems.push({
-        path: ["platform", "storage", "datastore"],
-        message: `required with proxmox-csi when the hosts' disk datastores differ (${datastores.join(", ")}): one StorageClass names one Proxmox datastore`,
-      });
-    }
-  } else if (s.datastore !== undefined) {
+  if (provisioner === "proxmox-csi" && datastore === undefined) {
+    problems.push({
+      path: ["platform", "storage", "datastore"],
+      message: `required with proxmox-csi when the hosts' disk datastores differ (${datastores.join(", ")}): one StorageClass names one Proxmox datastore`,
+    });
+  }
+  if (provisioner === "local-path" && config.platform.storage.datastore !== undefined) {
     problems.push({
       path: ["platform", "storage", "datastore"],
       message: "has no effect with local-path: volumes are directories of the node",
@@ -57,15 +59,26 @@ export function resolveStorage(config: Pick<StackConfig, "proxmox" | "platform">
       message: `${provisioner} volumes cannot be snapshotted dependably (local-path has no snapshots; the Proxmox CSI plugin's are experimental full copies that need root@pam's password): volume-snapshot backups would never complete`,
     });
   }
-  if (problems.length > 0) return { storage: undefined, problems };
+  return problems;
+}
+
+/**
+ * The stack's storage with its defaults: the Proxmox CSI plugin where there is more than one
+ * Proxmox host (a node-local directory would pin a claim to one VM, and a VM moved to another host
+ * would lose it), local-path on a single host; volumes on the datastore the hosts' VM disks use.
+ * The stack is validated first (`storageProblems`).
+ */
+export function resolveStorage(config: Pick<StackConfig, "proxmox" | "platform">): ResolvedStorage {
+  const { provisioner, datastore } = chosen(config);
+  const s = config.platform.storage;
+  if (provisioner === "proxmox-csi" && datastore === undefined) {
+    throw new Error("resolveStorage: the stack's storage was not validated (no datastore)");
+  }
   return {
-    storage: {
-      provisioner,
-      className: STORAGE_DRIVERS[provisioner].className,
-      reclaimPolicy: s.reclaimPolicy,
-      ...(datastore !== undefined ? { datastore } : {}),
-      region: s.region,
-    },
-    problems,
+    provisioner,
+    className: STORAGE_DRIVERS[provisioner].className,
+    reclaimPolicy: s.reclaimPolicy,
+    ...(datastore !== undefined ? { datastore } : {}),
+    region: s.region,
   };
 }

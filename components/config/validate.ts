@@ -13,7 +13,7 @@ import {
   type StackConfig,
 } from "./schema";
 import { engineProblems } from "../models/engines";
-import { resolveStorage } from "./storage";
+import { storageProblems } from "./storage";
 import { declaredHostnames, duplicateHostnameProblems } from "./hostnames";
 import { cidrContains, parseCidr, ipToInt, intToIp } from "./ip";
 
@@ -175,7 +175,7 @@ export function crossFieldProblems(
 
   if (c.cluster !== undefined) problems.push(...clusterProblems(c.cluster, proxmox, hostNames));
   if (proxmox !== undefined && c.platform !== undefined) {
-    problems.push(...resolveStorage({ proxmox, platform: c.platform }).problems);
+    problems.push(...storageProblems({ proxmox, platform: c.platform }));
   }
   if (c.models !== undefined && c.cluster !== undefined) {
     problems.push(...modelProblems(c.models, c.cluster));

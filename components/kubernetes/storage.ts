@@ -113,7 +113,7 @@ export class ProxmoxCsiAccess extends pulumi.ComponentResource {
     // The value is the token's secret, or `<user>!<token>=<secret>`: the secret is after the "=".
     // The provider returns it only when it creates the token (an imported token has none).
     this.tokenSecret = pulumi.secret(
-      token.value.apply((v: string | undefined) => (v ?? "").slice((v ?? "").lastIndexOf("=") + 1)),
+      token.value.apply((v: string | undefined) => (v ?? "").replace(/^.*=/, "")),
     );
     this.registerOutputs({ tokenId: this.tokenId });
   }

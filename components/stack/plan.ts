@@ -82,11 +82,7 @@ export function planStackWithProblems(spec: StackConfig): {
     problems.push(...planned.problems);
     edge = planned.plan;
   }
-  const storage = resolveStorage(spec);
-  problems.push(...storage.problems);
-  if (problems.length > 0 || cluster.plan === undefined || storage.storage === undefined) {
-    return { plan: undefined, problems };
-  }
+  if (problems.length > 0 || cluster.plan === undefined) return { plan: undefined, problems };
   return {
     plan: {
       cluster: cluster.plan,
@@ -94,7 +90,8 @@ export function planStackWithProblems(spec: StackConfig): {
       tunnel,
       tiers: namespaceTiers(spec),
       edge,
-      storage: storage.storage,
+      // The storage section's rules are cross-field rules, checked when the stack was parsed.
+      storage: resolveStorage(spec),
     },
     problems,
   };

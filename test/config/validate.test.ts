@@ -235,7 +235,7 @@ describe("stack config validation", () => {
 
   it("storage: the Proxmox CSI plugin with several hosts, local-path with one", () => {
     const c = parseStackConfig(base());
-    expect(resolveStorage(c).storage).toEqual({
+    expect(resolveStorage(c)).toEqual({
       provisioner: "proxmox-csi",
       className: "proxmox",
       reclaimPolicy: "Delete",
@@ -243,7 +243,7 @@ describe("stack config validation", () => {
       region: "proxmox",
     });
     const one = { ...c, proxmox: { ...c.proxmox, hosts: c.proxmox.hosts.slice(0, 1) } };
-    expect(resolveStorage(one).storage).toEqual({
+    expect(resolveStorage(one)).toEqual({
       provisioner: "local-path",
       className: "local-path",
       reclaimPolicy: "Delete",

@@ -113,7 +113,8 @@ function taintsOf(map: unknown): Taint[] {
   });
 }
 
-function nodeLabelsAndTaints(view: Record<string, unknown>, controlPlane: boolean) {
+/** A node's labels and taints as its machine config's redacted view sets them (either contract). */
+export function nodeLabelsAndTaints(view: Record<string, unknown>, controlPlane: boolean) {
   const node = rec(view["KubeNodeConfig"]);
   if (Object.keys(node).length > 0) {
     return {

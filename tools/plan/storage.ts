@@ -18,6 +18,7 @@ import {
 } from "../../components/catalog/storage";
 import { TOPOLOGY_REGION_LABEL, TOPOLOGY_ZONE_LABEL } from "../../components/catalog/labels";
 import { list, rec, type AnalysisPlan, type Obj } from "./analysis";
+import { nodeLabelsAndTaints } from "./scheduling";
 
 /** One claim: who makes it, where its class is named, the class and the access modes. */
 export interface Claim {
@@ -223,10 +224,7 @@ export function storageFindings(plan: AnalysisPlan): StorageFinding[] {
     const worker = !list(vm.inputs["tags"]).includes("controlplane");
     const file = plan.resources.find((r) => r.name === `${vm.name}-user-data`);
     const view = rec(rec(file?.views)["sourceRaw.data"]);
-    const labels = {
-      ...rec(rec(rec(view["v1alpha1"])["machine"])["nodeLabels"]),
-      ...rec(rec(view["KubeNodeConfig"])["labels"]),
-    };
+    const { labels } = nodeLabelsAndTaints(view, !worker);
     if (usedDrivers.has(STORAGE_DRIVERS["proxmox-csi"].provisioner)) {
       // proxmox-csi-plugin v0.19.1 pkg/csi/node.go: NodeGetInfo fails without both labels, and
       // the controller creates the disk on the host the zone names.
