@@ -6,6 +6,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { loadStack } from "./components/stack/load";
 import { ContainerImage } from "./components/build/image";
 import { ServiceApp, appServiceUrl } from "./components/kubernetes/serviceApp";
@@ -18,7 +19,14 @@ import { KubernetesPlatform, Tier, platformArgs } from "./components/kubernetes/
 import { ProxmoxCsiAccess, Storage, nodeStorage } from "./components/kubernetes/storage";
 import { offeredRuntimes, tolerationsFor } from "./components/kubernetes/runtimes";
 import { NVIDIA_GPU_PRESENT_LABEL } from "./components/catalog/labels";
+import { RELEASES, prometheusUrl } from "./components/catalog/footprints";
 import { ModelServer, modelServiceUrl, runtimeClassFor } from "./components/models/modelServer";
+import { ModelGateway, gatewayUrl } from "./components/models/gateway";
+import {
+  ModelAutoscaler,
+  interceptorHost,
+  wakeScalerAddress,
+} from "./components/models/autoscaler";
 import { TalosCluster, talosClusterArgs } from "./components/talos/cluster";
 
 // The stack, validated, and every decision made from it (placement, records, redirects, ...).
@@ -65,6 +73,8 @@ const exposed: ExposedService[] = plan.hostnames.map((d): ExposedService => {
   switch (d.owner.kind) {
     case "grafana":
       return grafana!;
+    case "gateway":
+      return { hostname: d.hostname, service: gatewayUrl(Tier.models) };
     case "model":
       return {
         hostname: d.hostname,
@@ -154,6 +164,26 @@ const edge =
       )
     : undefined;
 
+// Model serving: every model behind one gateway, each scaled by KEDA on its engine's queue, the
+// idle ones woken from zero by the HTTP add-on's interceptor. The key the gateway and the servers
+// check is the stack's, or one generated for it (the `modelApiKey` output).
+const modelsNamespace = platform.namespaces[Tier.models];
+const hasModels = config.models.length > 0 && modelsNamespace !== undefined;
+const waking = config.models.some((m) => m.minReplicas === 0);
+const modelKey = !hasModels
+  ? undefined
+  : config.modelApiKey !== undefined
+    ? pulumi.secret(config.modelApiKey)
+    : pulumi.secret(
+        pulumi.interpolate`sk-${new random.RandomPassword("model-api-key", { length: 40, special: false }).result}`,
+      );
+const autoscaler = hasModels
+  ? new ModelAutoscaler(
+      "model-autoscaler",
+      { wake: waking, wakeReplicas: config.modelGateway.replicas },
+      { providers: { kubernetes } },
+    )
+  : undefined;
 const modelServers = config.models.map(
   (model) =>
     new ModelServer(
@@ -161,16 +191,46 @@ const modelServers = config.models.map(
       {
         model,
         ...runtimeClassFor(model, cluster),
-        namespace: platform.namespaces[Tier.models]!,
+        namespace: modelsNamespace!,
         storageClass: storage.className,
         ...(config.huggingFaceToken !== undefined
           ? { huggingFaceToken: pulumi.secret(config.huggingFaceToken) }
           : {}),
-        ...(config.modelApiKey !== undefined ? { apiKey: pulumi.secret(config.modelApiKey) } : {}),
+        apiKey: modelKey!,
+        scaling: {
+          namespace: Tier.models,
+          ...(config.platform.observability.enabled
+            ? { prometheus: prometheusUrl(RELEASES.monitoring, Tier.observability) }
+            : {}),
+          ...(waking ? { wakeScaler: wakeScalerAddress(autoscaler!.namespace) } : {}),
+        },
+        ...(model.minReplicas === 0
+          ? {
+              wake: {
+                interceptor: interceptorHost(autoscaler!.namespace),
+                timeoutSeconds: config.modelGateway.wakeTimeoutSeconds,
+                requestTimeoutSeconds: config.modelGateway.requestTimeoutSeconds,
+              },
+            }
+          : {}),
       },
-      { providers: { kubernetes } },
+      { providers: { kubernetes }, dependsOn: autoscaler?.ready ?? [] },
     ),
 );
+const gateway = hasModels
+  ? new ModelGateway(
+      "model-gateway",
+      {
+        models: config.models,
+        namespace: modelsNamespace,
+        namespaceName: Tier.models,
+        apiKey: modelKey!,
+        replicas: config.modelGateway.replicas,
+        requestTimeoutSeconds: config.modelGateway.requestTimeoutSeconds,
+      },
+      { providers: { kubernetes } },
+    )
+  : undefined;
 
 // Metrics, alerts, dashboards and logs; the data services the applications use.
 if (config.platform.observability.enabled) {
@@ -183,6 +243,9 @@ if (config.platform.observability.enabled) {
       namespace: platform.namespaces[Tier.observability]!,
       ...(platform.namespaces[Tier.models] !== undefined
         ? { modelsNamespace: platform.namespaces[Tier.models] }
+        : {}),
+      ...(gateway !== undefined
+        ? { modelMetricsKey: { name: gateway.secretName, key: "api-key" } }
         : {}),
       ...(offeredRuntimes(config.cluster).includes("nvidia")
         ? {
@@ -279,6 +342,9 @@ export const ingressTarget = tunnel?.cnameTarget;
 export const imageRefs = Object.fromEntries(
   config.builds.images.map((spec, i) => [spec.name, images[i]!.ref]),
 );
+export const modelGateway = gateway?.url;
+/** The key clients send to the gateway (a secret: `pulumi stack output --show-secrets modelApiKey`). */
+export const modelApiKey = modelKey;
 export const modelEndpoints = Object.fromEntries(
   config.models.map((m, i) => [m.name, modelServers[i]!.url]),
 );

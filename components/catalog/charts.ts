@@ -76,6 +76,27 @@ export const CHARTS = {
     // renovate: datasource=docker depName=ghcr.io/rancher/local-path-provisioner/charts/local-path-provisioner
     version: "0.0.37",
   },
+  /**
+   * KEDA, the event-driven autoscaler (kedacore/charts v2.20.2, keda/; KEDA v2.20.2): it scales the
+   * model servers on their queue metrics through the external metrics API it serves.
+   */
+  keda: {
+    chart: "keda",
+    repo: "https://kedacore.github.io/charts",
+    // renovate: datasource=helm depName=keda registryUrl=https://kedacore.github.io/charts
+    version: "2.20.2",
+  },
+  /**
+   * KEDA's HTTP add-on (kedacore/charts http-add-on/ at the v0.15.0 release commit c4b92e9;
+   * kedacore/http-add-on v0.15.0): its interceptor holds a request for a model scaled to zero
+   * until a replica is ready, and wakes it.
+   */
+  kedaHttpAddOn: {
+    chart: "keda-add-ons-http",
+    repo: "https://kedacore.github.io/charts",
+    // renovate: datasource=helm depName=keda-add-ons-http registryUrl=https://kedacore.github.io/charts
+    version: "0.15.0",
+  },
 } as const satisfies Record<string, ChartPin>;
 
 /** A pin's chart as a Helm release takes it: from its repository, or as an OCI reference. */

@@ -30,6 +30,12 @@ export interface EngineSpec {
   readonly servesWithoutKey: ((path: string) => boolean) | undefined;
   /** Prometheus metrics route, when the engine exports metrics. */
   readonly metricsPath: string | undefined;
+  /**
+   * What saturates the server, in its own metrics (gauges): the requests waiting for a slot and,
+   * where the engine reports it, the KV cache's use as a fraction of 1. Undefined when the engine
+   * exports neither: its autoscaler scales on CPU.
+   */
+  readonly saturation: { readonly waiting: string; readonly kvCacheUsage?: string } | undefined;
   /** Where the cache volume is mounted. */
   readonly cacheMountPath: string;
   /**
@@ -58,6 +64,10 @@ export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
     // below /v1 need the key (/health and /metrics answer without it).
     servesWithoutKey: (path) => !path.startsWith("/v1"),
     metricsPath: "/metrics",
+    // vllm/v1/metrics/loggers.py PrometheusStatLogger at v0.11.0: gauges labelled model_name and
+    // engine; the KV cache's use is kv_cache_usage_perc (a fraction despite its name; the older
+    // gpu_cache_usage_perc is hidden from 0.11 and removed in 0.12).
+    saturation: { waiting: "vllm:num_requests_waiting", kvCacheUsage: "vllm:kv_cache_usage_perc" },
     cacheMountPath: "/models",
     writableRoot:
       "vLLM and the kernel libraries it loads (PyTorch's compiler, Triton, FlashInfer) build and cache kernels at start-up; the paths they write are not all documented, so a read-only root is not claimed for this image",
@@ -74,7 +84,10 @@ export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
     readinessPath: "/v1/models",
     livenessPath: "/",
     servesWithoutKey: undefined,
+    // server/routes.go at v0.12.6 has no metrics route, and nothing of the server exports
+    // Prometheus metrics: its autoscaler scales on CPU.
     metricsPath: undefined,
+    saturation: undefined,
     cacheMountPath: "/models",
     // The server writes its key pair below $HOME/.ollama (cmd/cmd.go, initializeKeypair) and
     // models below OLLAMA_MODELS: HOME is /tmp and OLLAMA_MODELS the cache volume.
@@ -98,6 +111,10 @@ export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
     servesWithoutKey: (path) =>
       ["/health", "/v1/health", "/models", "/v1/models", "/api/tags"].includes(path),
     metricsPath: "/metrics",
+    // tools/server/server.cpp handle_metrics at b7010 (served with --metrics): requests_deferred
+    // is the requests waiting for a free slot; it reports no KV-cache use (removed upstream in
+    // PR 13660) and no labels.
+    saturation: { waiting: "llamacpp:requests_deferred" },
     cacheMountPath: "/models",
     writableRoot: undefined,
     defaultCpu: 2,
@@ -113,7 +130,11 @@ export const ENGINES: Readonly<Record<ModelEngineName, EngineSpec>> = {
     readinessPath: "/engines/v1/models",
     livenessPath: "/",
     servesWithoutKey: undefined,
-    metricsPath: undefined,
+    // pkg/server/server.go at v1.2.6 serves /metrics: pkg/metrics/aggregated_handler.go reads the
+    // metrics of every running backend (llama.cpp runs with --metrics) and adds backend, model
+    // and mode labels.
+    metricsPath: "/metrics",
+    saturation: { waiting: "llamacpp:requests_deferred" },
     cacheMountPath: "/models",
     writableRoot:
       "Docker Model Runner installs and manages its inference backends at run time and documents no read-only mode; a read-only root is not claimed for this image",

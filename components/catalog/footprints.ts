@@ -56,6 +56,8 @@ export const RELEASES = {
   logAgent: "log-agent",
   cnpg: "cnpg",
   gpuMetrics: "gpu-metrics",
+  keda: "keda",
+  kedaHttp: "keda-http",
 } as const;
 
 /**
@@ -81,6 +83,31 @@ export const POD_SELECTORS = {
     "app.kubernetes.io/name": "cloudnative-pg",
     "app.kubernetes.io/instance": release,
   }),
+  // kedacore/charts v2.20.2 keda/templates/manager/deployment.yaml: the operator runs the scalers
+  // (it is what queries Prometheus).
+  kedaOperator: (release: string) => ({
+    "app.kubernetes.io/name": "keda-operator",
+    "app.kubernetes.io/instance": release,
+  }),
+  // kedacore/charts http-add-on/ at c4b92e9 (v0.15.0) templates/interceptor/deployment.yaml.
+  interceptor: (release: string) => ({
+    "app.kubernetes.io/component": "interceptor",
+    "app.kubernetes.io/name": "http-add-on",
+    "app.kubernetes.io/instance": release,
+  }),
+} as const;
+
+/** Prometheus's in-cluster base URL (kube-prometheus-stack's `<fullname>-prometheus` Service, 9090). */
+export const prometheusUrl = (release: string, namespace: string): string =>
+  `http://${kpsBase(release)}-prometheus.${namespace}.svc.cluster.local:9090`;
+
+/**
+ * The HTTP add-on's Services are named after the chart, whatever the release
+ * (http-add-on/templates: `{{ .Chart.Name }}-interceptor-proxy`, `-external-scaler`).
+ */
+export const KEDA_HTTP_SERVICES = {
+  interceptorProxy: { name: "keda-add-ons-http-interceptor-proxy", port: 8080 },
+  externalScaler: { name: "keda-add-ons-http-external-scaler", port: 9090 },
 } as const;
 
 /** The DCGM exporter's metrics port (dcgm-exporter chart, `metrics`). */
@@ -269,6 +296,96 @@ export const CHART_FOOTPRINTS: Readonly<Record<string, (r: ChartRelease) => PodF
       source: "NVIDIA/dcgm-exporter 4.5.3-4.8.2 deployment/templates/daemonset.yaml",
     },
   ],
+  // kedacore/charts v2.20.2 keda/templates (manager, metrics-server, webhooks): the API server
+  // calls the external metrics API (6443, the v1beta1.external.metrics.k8s.io APIService) and the
+  // admission webhooks (9443); the metrics adapter asks the operator over gRPC (9666).
+  keda: ({ release, namespace }) => {
+    const source = "kedacore/charts v2.20.2 keda/templates";
+    return [
+      {
+        name: "keda-operator",
+        namespace,
+        labels: { app: "keda-operator", ...POD_SELECTORS.kedaOperator(release) },
+        ports: [
+          { name: "metrics", port: 8080 },
+          { name: "grpc", port: 9666 },
+        ],
+        apiServer: true,
+        source,
+      },
+      {
+        name: "keda-operator-metrics-apiserver",
+        namespace,
+        labels: {
+          app: "keda-operator-metrics-apiserver",
+          "app.kubernetes.io/name": "keda-operator-metrics-apiserver",
+          "app.kubernetes.io/instance": release,
+        },
+        ports: [
+          { name: "https", port: 6443 },
+          { name: "metrics", port: 8080 },
+        ],
+        apiServer: true,
+        webhookPorts: [6443],
+        source,
+      },
+      {
+        name: "keda-admission-webhooks",
+        namespace,
+        labels: {
+          app: "keda-admission-webhooks",
+          "app.kubernetes.io/name": "keda-admission-webhooks",
+          "app.kubernetes.io/instance": release,
+        },
+        ports: [{ name: "http", port: 9443 }],
+        apiServer: true,
+        webhookPorts: [9443],
+        source,
+      },
+    ];
+  },
+  // kedacore/charts http-add-on/ at c4b92e9 (v0.15.0) templates: the interceptor proxies to the
+  // routes' Services and watches routes and EndpointSlices; the scaler serves KEDA's gRPC.
+  "keda-add-ons-http": ({ release, namespace }) => {
+    const source = "kedacore/charts http-add-on c4b92e9 (v0.15.0) templates";
+    const labels = (component: string) => ({
+      "app.kubernetes.io/component": component,
+      "app.kubernetes.io/name": "http-add-on",
+      "app.kubernetes.io/instance": release,
+    });
+    return [
+      {
+        name: KEDA_HTTP_SERVICES.interceptorProxy.name,
+        namespace,
+        labels: POD_SELECTORS.interceptor(release),
+        ports: [
+          { name: "proxy", port: KEDA_HTTP_SERVICES.interceptorProxy.port },
+          { name: "admin", port: 9090 },
+        ],
+        apiServer: true,
+        source,
+      },
+      {
+        name: KEDA_HTTP_SERVICES.externalScaler.name,
+        namespace,
+        labels: labels("scaler"),
+        ports: [
+          { name: "grpc", port: KEDA_HTTP_SERVICES.externalScaler.port },
+          { name: "metrics", port: 2223 },
+        ],
+        apiServer: true,
+        source,
+      },
+      {
+        name: "keda-add-ons-http-operator",
+        namespace,
+        labels: labels("operator"),
+        ports: [{ name: "metrics", port: 8443 }],
+        apiServer: true,
+        source,
+      },
+    ];
+  },
   // kubernetes-sigs/metrics-server metrics-server-helm-chart-3.13.0: the API server calls it
   // through the v1beta1.metrics.k8s.io APIService; it scrapes every kubelet.
   "metrics-server": ({ release, namespace }) => [

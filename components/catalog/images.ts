@@ -89,6 +89,16 @@ export const IMAGES = {
     tag: "v1.2.6-cuda",
     byTag: NO_RECORD,
   },
+  /**
+   * The model gateway: LiteLLM's proxy (BerriAI/litellm v1.110.4), the image that runs as
+   * `nobody` (docker/Dockerfile.non_root: UID 65534 on its Wolfi base).
+   */
+  litellm: {
+    repository: "ghcr.io/berriai/litellm-non_root",
+    // renovate: datasource=docker depName=ghcr.io/berriai/litellm-non_root
+    tag: "v1.110.4",
+    byTag: NO_RECORD,
+  },
   /** Pre-pulls Hugging Face weights into a model's cache volume. */
   prepullPython: {
     repository: "python",

@@ -31,3 +31,9 @@ export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 /** The well-known topology labels of a node: its region and zone (kubernetes.io/docs/reference/labels-annotations-taints). */
 export const TOPOLOGY_REGION_LABEL = "topology.kubernetes.io/region";
 export const TOPOLOGY_ZONE_LABEL = "topology.kubernetes.io/zone";
+
+/** Pods that export Prometheus metrics where the model PodMonitor scrapes them (`/metrics`). */
+export const METRICS_LABEL = "homebrew-dev.io/metrics";
+
+/** A model route's measured cold start in seconds (`models[].coldStartSeconds`), for the plan. */
+export const COLD_START_ANNOTATION = "homebrew-dev.io/cold-start-seconds";

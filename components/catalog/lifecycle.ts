@@ -467,6 +467,11 @@ export const LIFECYCLE: Readonly<Record<string, TypeLifecycle>> = {
   "kubernetes:monitoring.coreos.com/v1:PodMonitor": kubernetes(),
   "kubernetes:monitoring.coreos.com/v1:PrometheusRule": kubernetes(),
   "kubernetes:postgresql.cnpg.io/v1:Cluster": kubernetes(),
+  // ConfigMaps are replaced on any data change unless the provider runs with
+  // `enableConfigMapMutable` (a preview feature, off by default; this program's provider does not).
+  "kubernetes:core/v1:ConfigMap": kubernetes(["data", "binaryData"]),
+  "kubernetes:keda.sh/v1alpha1:ScaledObject": kubernetes(),
+  "kubernetes:http.keda.sh/v1beta1:InterceptorRoute": kubernetes(),
 };
 
 /**

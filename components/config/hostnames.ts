@@ -3,6 +3,7 @@ import type { StackConfig } from "./schema";
 /** Who declares a public hostname. */
 export type HostnameOwner =
   | { readonly kind: "grafana" }
+  | { readonly kind: "gateway" }
   | { readonly kind: "image"; readonly index: number }
   | { readonly kind: "model"; readonly index: number };
 
@@ -15,11 +16,12 @@ export interface DeclaredHostname {
 
 /**
  * Every public hostname the stack declares, with its key path, in the order of the stack file:
- * Grafana's (when observability runs), the models', the images'. The one list the ingress routes,
+ * Grafana's (when observability runs), the model gateway's (when models run), the models', the images'. The one list the ingress routes,
  * the DNS records and the validation are made from.
  */
 export function declaredHostnames(
-  config: Pick<StackConfig, "models"> & Partial<Pick<StackConfig, "builds" | "platform">>,
+  config: Pick<StackConfig, "models"> &
+    Partial<Pick<StackConfig, "builds" | "platform" | "modelGateway">>,
 ): DeclaredHostname[] {
   const names: DeclaredHostname[] = [];
   const o = config.platform?.observability;
@@ -28,6 +30,14 @@ export function declaredHostnames(
       hostname: o.grafanaHostname,
       path: ["platform", "observability", "grafanaHostname"],
       owner: { kind: "grafana" },
+    });
+  }
+  const gateway = config.modelGateway?.hostname;
+  if (config.models.length > 0 && gateway !== undefined) {
+    names.push({
+      hostname: gateway,
+      path: ["modelGateway", "hostname"],
+      owner: { kind: "gateway" },
     });
   }
   config.models.forEach((m, index) => {

@@ -385,7 +385,13 @@ export const ModelSchema = z
       .describe(
         "Container runtime (a RuntimeClass some worker pool offers). @default - nvidia for GPU models, runc otherwise",
       ),
-    minReplicas: positiveInt.default(1).describe("Autoscaler minimum. @default 1"),
+    minReplicas: z
+      .int()
+      .min(0)
+      .default(1)
+      .describe(
+        "Autoscaler minimum; 0 scales the model to zero when idle, and the gateway wakes it on the first request. @default 1",
+      ),
     maxReplicas: positiveInt.default(1).describe("Autoscaler maximum. @default 1"),
     startupTimeoutSeconds: z
       .int()
@@ -395,12 +401,38 @@ export const ModelSchema = z
       .describe(
         "How long the server may take to load its model before the startup probe gives up. @default - 1800 with GPUs, 600 without",
       ),
+    targetWaitingRequests: z
+      .int()
+      .min(1)
+      .max(1000)
+      .default(2)
+      .describe(
+        "Requests waiting for a slot per replica the autoscaler keeps replicas at, for engines that report their queue (vLLM, llama.cpp, Docker Model Runner). @default 2",
+      ),
+    targetKvCacheUsage: z
+      .int()
+      .min(10)
+      .max(100)
+      .default(85)
+      .describe(
+        "KV-cache use the autoscaler keeps replicas below, in percent, for engines that report it (vLLM). @default 85",
+      ),
     targetCpuUtilization: z
       .int()
       .min(10)
       .max(100)
       .default(75)
-      .describe("CPU utilisation the autoscaler keeps replicas at, in percent. @default 75"),
+      .describe(
+        "CPU utilisation the autoscaler keeps replicas at, in percent, for engines that report no queue (Ollama). @default 75",
+      ),
+    coldStartSeconds: z
+      .int()
+      .min(1)
+      .max(7200)
+      .optional()
+      .describe(
+        "Measured seconds from a request at zero replicas to its first token, with weights in the cache volume (`npm run cold-start`). @default - unmeasured: the startup probe's budget",
+      ),
     cacheGiB: z.int().min(1).default(20).describe("Model cache volume in GiB. @default 20"),
     cpu: z
       .number()
@@ -420,6 +452,33 @@ export const ModelSchema = z
     hostname: hostnameSchema.optional().describe("Public name. @default - not exposed"),
   })
   .describe("One model-serving deployment with an OpenAI-compatible API.");
+
+export const ModelGatewaySchema = z
+  .strictObject({
+    hostname: hostnameSchema
+      .optional()
+      .describe("Public name of the gateway. @default - reached inside the cluster only"),
+    replicas: positiveInt.default(2).describe("Gateway replicas. @default 2"),
+    requestTimeoutSeconds: z
+      .int()
+      .min(30)
+      .max(3600)
+      .default(600)
+      .describe(
+        "How long the gateway waits for a model server's whole answer, wake included. @default 600",
+      ),
+    wakeTimeoutSeconds: z
+      .int()
+      .min(10)
+      .max(3600)
+      .default(90)
+      .describe(
+        "How long a request for a model scaled to zero is held while a replica starts; then it gets 504. @default 90",
+      ),
+  })
+  .describe(
+    "The one OpenAI-compatible endpoint of the stack's models (LiteLLM's proxy), routing by the request's model.",
+  );
 
 // ---------------------------------------------------------------------------------------------
 // Builds
@@ -651,6 +710,11 @@ export const StackConfigSchema = z.strictObject({
     rabbitmq: { enabled: false, storageGiB: 5, clients: ["apps"] },
   }),
   models: z.array(ModelSchema).default([]).describe("Model-serving deployments. @default []"),
+  modelGateway: ModelGatewaySchema.default({
+    replicas: 2,
+    requestTimeoutSeconds: 600,
+    wakeTimeoutSeconds: 90,
+  }),
   builds: BuildsSchema.default({ buildOnPreview: false, images: [] }),
   edge: EdgeSchema.optional().describe("Cloudflare edge. @default - no edge resources"),
   huggingFaceToken: z
@@ -672,7 +736,7 @@ export const StackConfigSchema = z.strictObject({
     .min(1)
     .optional()
     .describe(
-      "API key every model server requires (Bearer token). Secret: `pulumi config set --secret homebrew-dev:modelApiKey`. @default - no key",
+      "API key the model gateway and every model server require (Bearer token). Secret: `pulumi config set --secret homebrew-dev:modelApiKey`. @default - a generated key (the stack output `modelApiKey`)",
     ),
   buildSecrets: z
     .record(

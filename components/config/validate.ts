@@ -6,6 +6,8 @@ import { z } from "zod";
 import {
   BuildsSchema,
   ClusterSchema,
+  EdgeSchema,
+  ModelGatewaySchema,
   ModelSchema,
   PlatformSchema,
   ProxmoxSchema,
@@ -126,7 +128,15 @@ export function crossFieldProblems(
   c: Partial<
     Pick<
       StackConfig,
-      "proxmox" | "cluster" | "models" | "builds" | "platform" | "buildSecrets" | "huggingFaceToken"
+      | "proxmox"
+      | "cluster"
+      | "models"
+      | "builds"
+      | "platform"
+      | "buildSecrets"
+      | "huggingFaceToken"
+      | "modelGateway"
+      | "edge"
     >
   >,
 ): Problem[] {
@@ -185,11 +195,15 @@ export function crossFieldProblems(
       ...duplicateHostnameProblems(
         declaredHostnames({
           models: c.models,
+          ...(c.modelGateway !== undefined ? { modelGateway: c.modelGateway } : {}),
           ...(c.platform !== undefined ? { platform: c.platform } : {}),
           ...(c.builds !== undefined ? { builds: c.builds } : {}),
         }),
       ),
     );
+  }
+  if (c.models !== undefined && c.modelGateway !== undefined) {
+    problems.push(...gatewayProblems(c.models, c.modelGateway, c.edge));
   }
   c.builds?.images.forEach((img, i) => {
     img.secrets.forEach((id, j) => {
@@ -386,6 +400,54 @@ function clusterProblems(
   return problems;
 }
 
+/**
+ * Cloudflare answers 524 when a proxied origin sends no response headers within 100 seconds, on
+ * every plan but Enterprise (developers.cloudflare.com, support: "Error 524: a timeout
+ * occurred"; Enterprise can raise `proxy_read_timeout`).
+ */
+export const CLOUDFLARE_PROXY_READ_TIMEOUT_SECONDS = 100;
+
+/**
+ * The gateway's timeouts against the path of a request: a request held for a sleeping model must
+ * be answered before the gateway gives up on it, and before Cloudflare does when the gateway is
+ * public; a model scaled to zero is woken only by the gateway, so it has no hostname of its own.
+ */
+function gatewayProblems(
+  models: StackConfig["models"],
+  gateway: StackConfig["modelGateway"],
+  edge: StackConfig["edge"] | undefined,
+): Problem[] {
+  const problems: Problem[] = [];
+  const waking = models.some((m) => m.minReplicas === 0);
+  if (waking && gateway.wakeTimeoutSeconds >= gateway.requestTimeoutSeconds) {
+    problems.push({
+      path: ["modelGateway", "wakeTimeoutSeconds"],
+      message: `${gateway.wakeTimeoutSeconds} s is not below modelGateway.requestTimeoutSeconds (${gateway.requestTimeoutSeconds} s): the gateway would give up on a woken model before it answers`,
+    });
+  }
+  if (
+    waking &&
+    gateway.hostname !== undefined &&
+    edge !== undefined &&
+    edge.plan !== "enterprise" &&
+    gateway.wakeTimeoutSeconds >= CLOUDFLARE_PROXY_READ_TIMEOUT_SECONDS
+  ) {
+    problems.push({
+      path: ["modelGateway", "wakeTimeoutSeconds"],
+      message: `${gateway.wakeTimeoutSeconds} s is not below Cloudflare's ${CLOUDFLARE_PROXY_READ_TIMEOUT_SECONDS} s for a proxied answer (plan ${edge.plan}): a client of ${gateway.hostname} would get 524 before the gateway's 504`,
+    });
+  }
+  models.forEach((m, i) => {
+    if (m.minReplicas === 0 && m.hostname !== undefined) {
+      problems.push({
+        path: ["models", i, "minReplicas"],
+        message: `model "${m.name}" scales to zero, but ${m.hostname} reaches its server without the gateway, which alone wakes it: set minReplicas to 1 or drop models[${i}].hostname`,
+      });
+    }
+  });
+  return problems;
+}
+
 /** Models against the pools that could run them. */
 function modelProblems(models: StackConfig["models"], cluster: StackConfig["cluster"]): Problem[] {
   const problems: Problem[] = [];
@@ -518,7 +580,14 @@ function partialCrossFieldProblems(raw: unknown): Problem[] {
   const builds = section(BuildsSchema.default({ buildOnPreview: false, images: [] }), r["builds"]);
   const platform = section(PlatformSchema, r["platform"]);
   const buildSecrets = section(z.record(z.string(), z.string()).optional(), r["buildSecrets"]);
+  const modelGateway = section(
+    ModelGatewaySchema.default({ replicas: 2, requestTimeoutSeconds: 600, wakeTimeoutSeconds: 90 }),
+    r["modelGateway"],
+  );
+  const edge = section(EdgeSchema.optional(), r["edge"]);
   return crossFieldProblems({
+    ...(modelGateway !== undefined ? { modelGateway } : {}),
+    ...(edge !== undefined ? { edge } : {}),
     ...(typeof r["huggingFaceToken"] === "string"
       ? { huggingFaceToken: r["huggingFaceToken"] }
       : {}),

@@ -7,12 +7,13 @@ import type { ExposedName } from "./records";
 export const TUNNEL_TARGET_STAND_IN = "tunnel.cfargotunnel.com";
 
 /**
- * Service discovery: every public hostname the stack declares (Grafana's, the models') with the
+ * Service discovery: every public hostname the stack declares (Grafana's, the model gateway's, the models') with the
  * ingress it points at. Pure; the order follows the stack file. Without `edge.ingressTarget`
  * there is nothing to point at and the names get no record.
  */
 export function exposedNames(
-  config: Pick<StackConfig, "platform" | "models" | "edge"> & Partial<Pick<StackConfig, "builds">>,
+  config: Pick<StackConfig, "platform" | "models" | "edge"> &
+    Partial<Pick<StackConfig, "builds" | "modelGateway">>,
   opts: { readonly tunnel?: boolean } = {},
 ): ExposedName[] {
   // Behind a Cloudflare Tunnel every name is a proxied CNAME to the tunnel; its id is only known

@@ -10,7 +10,9 @@ import {
   PROMETHEUS_POD_LABEL,
   RELEASES,
   WEBHOOK_PORTS,
+  KEDA_HTTP_SERVICES,
 } from "../catalog/footprints";
+import { ENGINES } from "../catalog/engines";
 import { NVIDIA_GPU_PRESENT_LABEL } from "../catalog/labels";
 import { API_SERVER_PORT, DEFAULT_SERVICE_SUBNET } from "../talos/machineConfig";
 import { KubeletServingCertApprover } from "./approver";
@@ -69,11 +71,35 @@ export function namespaceTiers(
   }
   tiers.push({ name: Tier.apps, podSecurity: PodSecurityLevel.restricted, fromIngress: ingress });
   if (config.models.length > 0) {
+    // A model scaled to zero is reached through KEDA's interceptor (kube-system): the gateway's
+    // way out to it, and its way in to the servers, on each engine's port.
+    const waking = config.models.filter((m) => m.minReplicas === 0);
+    const interceptor = POD_SELECTORS.interceptor(RELEASES.kedaHttp);
+    const ports = [...new Set(waking.map((m) => ENGINES[m.engine].port))].sort((a, b) => a - b);
     tiers.push({
       name: Tier.models,
       podSecurity: PodSecurityLevel.baseline,
       fromIngress: ingress,
       internetEgress: true,
+      ...(waking.length > 0
+        ? {
+            egressTo: [
+              {
+                name: "keda-interceptor",
+                namespace: "kube-system",
+                podLabels: interceptor,
+                port: KEDA_HTTP_SERVICES.interceptorProxy.port,
+              },
+            ],
+            ingressFrom: ports.map((port) => ({
+              name: `keda-interceptor-${port}`,
+              podLabels: { "app.kubernetes.io/component": "model-server" },
+              fromNamespace: "kube-system",
+              fromPodLabels: interceptor,
+              port,
+            })),
+          }
+        : {}),
     });
   }
   if (config.platform.observability.enabled) {
@@ -99,6 +125,18 @@ export function namespaceTiers(
           fromPodLabels: POD_SELECTORS.alloy(RELEASES.logAgent),
           port: LOKI_HTTP_PORT,
         },
+        // KEDA's operator runs the model servers' Prometheus scalers.
+        ...(config.models.some((m) => ENGINES[m.engine].saturation !== undefined)
+          ? [
+              {
+                name: "keda-operator",
+                podLabels: PROMETHEUS_POD_LABEL,
+                fromNamespace: "kube-system",
+                fromPodLabels: POD_SELECTORS.kedaOperator(RELEASES.keda),
+                port: 9090,
+              },
+            ]
+          : []),
       ],
     });
   }
@@ -133,7 +171,9 @@ export function namespaceTiers(
     const egressTo = services
       .filter(([, s]) => s.enabled && s.clients.includes(tier.name))
       .map(([name, , podLabels, port]) => ({ name, namespace: Tier.data, podLabels, port }));
-    return egressTo.length > 0 ? { ...tier, egressTo } : tier;
+    return egressTo.length > 0
+      ? { ...tier, egressTo: [...(tier.egressTo ?? []), ...egressTo] }
+      : tier;
   });
 }
 

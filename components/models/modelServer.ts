@@ -9,7 +9,13 @@ import {
 import { runtimeClassName, type Toleration } from "../kubernetes/runtimes";
 import { ENGINES } from "../catalog/engines";
 import { IMAGES, imageRef } from "../catalog/images";
-import { NVIDIA_GPU_PRESENT_LABEL } from "../catalog/labels";
+import { COLD_START_ANNOTATION, METRICS_LABEL, NVIDIA_GPU_PRESENT_LABEL } from "../catalog/labels";
+import {
+  interceptorRouteSpec,
+  scaledObjectSpec,
+  startupBudgetSeconds,
+  type ScalingContext,
+} from "./autoscaling";
 import { engineArgs, engineEnv, prepullScript, sourceKind } from "./engines";
 import type { ModelSpec } from "./spec";
 
@@ -38,7 +44,26 @@ export interface ModelServerArgs {
    * @default - no key
    */
   readonly apiKey?: pulumi.Input<string>;
+  /** What the autoscaler reads (Prometheus, the wake scaler) and the namespace's name. */
+  readonly scaling: ScalingContext;
+  /**
+   * Where a model whose minimum is 0 is woken: the name the gateway dials (an ExternalName
+   * Service to the HTTP add-on's interceptor) and how long a request is held.
+   * @default - required when `model.minReplicas` is 0
+   */
+  readonly wake?: {
+    /** The interceptor's in-cluster name (`<service>.<namespace>.svc.cluster.local`). */
+    readonly interceptor: string;
+    readonly timeoutSeconds: number;
+    readonly requestTimeoutSeconds: number;
+  };
 }
+
+/** The Service a model scaled to zero is reached by through the interceptor. */
+export const wakeServiceName = (m: Pick<ModelSpec, "name">): string => `${m.name}-wake`;
+
+/** The port the interceptor's proxy serves (http-add-on chart `interceptor.proxy.port`). */
+export const INTERCEPTOR_PROXY_PORT = 8080;
 
 /**
  * The `runtimeClassName` argument of a model's server: its runtime (nvidia with GPUs, runc
@@ -130,8 +155,7 @@ export class ModelServer extends pulumi.ComponentResource {
     const e = ENGINES[m.engine];
     const gpu = m.gpus > 0;
     // The stack's `models[].startupTimeoutSeconds`: weights take longer to load onto GPUs.
-    const startupTimeoutSeconds = m.startupTimeoutSeconds ?? (gpu ? 1800 : 600);
-    const targetCpuUtilization = m.targetCpuUtilization;
+    const startupTimeoutSeconds = startupBudgetSeconds(m);
     const runtimeClass = args.runtimeClassName;
     const parent = { parent: this };
     const { labels, selector } = appLabels({
@@ -160,7 +184,8 @@ export class ModelServer extends pulumi.ComponentResource {
         : undefined;
     const fromSecret = (envName: string, key: string) =>
       secret !== undefined && secretData[key] !== undefined
-        ? [{ name: envName, valueFrom: { secretKeyRef: { name: secret.metadata.name, key } } }]
+        ? // By its plain name, waiting for it (below): a replaced Secret replaces nothing.
+          [{ name: envName, valueFrom: { secretKeyRef: { name: `${m.name}-credentials`, key } } }]
         : [];
     const apiKeyEnv = {
       vllm: "VLLM_API_KEY",
@@ -238,12 +263,16 @@ export class ModelServer extends pulumi.ComponentResource {
         },
         spec: {
           serviceName: m.name,
-          replicas: m.minReplicas,
+          // No replica count: the autoscaler owns it (a count here would be reset by every
+          // `pulumi up`); a new StatefulSet starts with one replica.
           podManagementPolicy: "Parallel",
           selector: { matchLabels: selector },
           template: {
             metadata: {
-              labels,
+              labels: {
+                ...labels,
+                ...(e.metricsPath !== undefined ? { [METRICS_LABEL]: "true" } : {}),
+              },
               annotations:
                 e.metricsPath !== undefined
                   ? {
@@ -296,7 +325,7 @@ export class ModelServer extends pulumi.ComponentResource {
           ],
         },
       },
-      { parent: this, dependsOn: [service] },
+      { parent: this, dependsOn: [service, ...(secret !== undefined ? [secret] : [])] },
     );
 
     // Docker Model Runner pulls OCI models through its own API: ask it once the server is up.
@@ -368,30 +397,56 @@ export class ModelServer extends pulumi.ComponentResource {
       },
       parent,
     );
-    new k8s.autoscaling.v2.HorizontalPodAutoscaler(
-      `${name}-hpa`,
-      {
-        metadata: { ...meta, name: m.name },
-        spec: {
-          scaleTargetRef: { apiVersion: "apps/v1", kind: "StatefulSet", name: m.name },
-          minReplicas: m.minReplicas,
-          maxReplicas: m.maxReplicas,
-          metrics: [
-            {
-              type: "Resource",
-              resource: {
-                name: "cpu",
-                target: { type: "Utilization", averageUtilization: targetCpuUtilization },
+    // A model scaled to zero is reached through the interceptor, which holds the request until a
+    // replica is ready: the wake name resolves to the interceptor, and the interceptor routes by
+    // the Host the gateway sends (the wake name; the port is ignored).
+    const wakeRoute =
+      m.minReplicas === 0
+        ? (() => {
+            if (args.wake === undefined) {
+              throw new Error(`model "${m.name}" scales to zero, but nothing wakes it`);
+            }
+            new k8s.core.v1.Service(
+              `${name}-wake`,
+              {
+                metadata: { ...meta, name: wakeServiceName(m) },
+                spec: { type: "ExternalName", externalName: args.wake.interceptor },
               },
-            },
-          ],
-          behavior: {
-            // Loading weights takes minutes: scale down slowly so replicas are not churned.
-            scaleDown: { stabilizationWindowSeconds: 900 },
-          },
-        },
+              parent,
+            );
+            return new k8s.apiextensions.CustomResource(
+              `${name}-wake-route`,
+              {
+                apiVersion: "http.keda.sh/v1beta1",
+                kind: "InterceptorRoute",
+                metadata: {
+                  ...meta,
+                  name: m.name,
+                  ...(m.coldStartSeconds !== undefined
+                    ? { annotations: { [COLD_START_ANNOTATION]: String(m.coldStartSeconds) } }
+                    : {}),
+                },
+                spec: interceptorRouteSpec(
+                  m,
+                  `${wakeServiceName(m)}.${args.scaling.namespace}.svc.cluster.local`,
+                  args.wake.timeoutSeconds,
+                  args.wake.requestTimeoutSeconds,
+                ),
+              },
+              { parent: this, dependsOn: [service] },
+            );
+          })()
+        : undefined;
+    // KEDA reads the route when it sets the ScaledObject up: the route comes first.
+    new k8s.apiextensions.CustomResource(
+      `${name}-scaler`,
+      {
+        apiVersion: "keda.sh/v1alpha1",
+        kind: "ScaledObject",
+        metadata: { ...meta, name: m.name },
+        spec: scaledObjectSpec(m, args.scaling),
       },
-      { parent: this, dependsOn: [statefulSet] },
+      { parent: this, dependsOn: [statefulSet, ...(wakeRoute !== undefined ? [wakeRoute] : [])] },
     );
     this.url = pulumi.interpolate`http://${m.name}.${args.namespace}.svc.cluster.local:${e.port}${e.apiBase}`;
     this.registerOutputs({ url: this.url });

@@ -24,8 +24,14 @@ export interface ModelSpec {
   readonly maxReplicas: number;
   /** @default - 1800 with GPUs, 600 without */
   readonly startupTimeoutSeconds?: number | undefined;
-  /** CPU utilisation the autoscaler keeps replicas at, in percent. */
+  /** Requests waiting per replica the autoscaler keeps replicas at (engines that report a queue). */
+  readonly targetWaitingRequests: number;
+  /** KV-cache use in percent the autoscaler keeps replicas below (engines that report it). */
+  readonly targetKvCacheUsage: number;
+  /** CPU utilisation the autoscaler keeps replicas at, in percent (engines that report no queue). */
   readonly targetCpuUtilization: number;
+  /** @default - unmeasured (the startup probe's budget) */
+  readonly coldStartSeconds?: number | undefined;
   /** Model cache volume in GiB. */
   readonly cacheGiB: number;
   /** @default - the engine's default */

@@ -4,6 +4,7 @@ import type { StackConfig } from "../config";
 import type { ExposedService } from "../kubernetes/ingress";
 import { CHARTS } from "../catalog/charts";
 import { LOKI_HTTP_PORT, RELEASES } from "../catalog/footprints";
+import { METRICS_LABEL } from "../catalog/labels";
 
 /** The charts of this area (pinned in the catalog). */
 export const OBSERVABILITY_CHARTS = {
@@ -236,6 +237,13 @@ export interface ObservabilityArgs extends RetentionSettings {
   /** Namespace of the model servers, scraped by a PodMonitor. */
   readonly modelsNamespace?: pulumi.Input<string>;
   /**
+   * The Secret (in the models' namespace) and key of the API key the model servers' metrics are
+   * read with: llama.cpp answers /metrics only with it (tools/server/server.cpp at b7010, whose
+   * public endpoints are /health, /models and the like); vLLM ignores it there.
+   * @default - no key
+   */
+  readonly modelMetricsKey?: { readonly name: pulumi.Input<string>; readonly key: string };
+  /**
    * The GPU nodes, where NVIDIA's DCGM exporter runs (its metrics feed the GPU alerts).
    * @default - no GPU pool, no exporter
    */
@@ -363,8 +371,25 @@ loki.write "default" {
           kind: "PodMonitor",
           metadata: { name: "model-servers", namespace: args.modelsNamespace },
           spec: {
-            selector: { matchLabels: { "app.kubernetes.io/component": "model-server" } },
-            podMetricsEndpoints: [{ port: "http", path: "/metrics", interval: "30s" }],
+            // Only the servers that export metrics (Ollama has no /metrics).
+            selector: {
+              matchLabels: {
+                "app.kubernetes.io/component": "model-server",
+                [METRICS_LABEL]: "true",
+              },
+            },
+            // The autoscalers select a model's series by its instance label.
+            podTargetLabels: ["app.kubernetes.io/instance"],
+            podMetricsEndpoints: [
+              {
+                port: "http",
+                path: "/metrics",
+                interval: "15s",
+                ...(args.modelMetricsKey !== undefined
+                  ? { authorization: { type: "Bearer", credentials: args.modelMetricsKey } }
+                  : {}),
+              },
+            ],
           },
         },
         crOpts,

@@ -109,3 +109,53 @@ export function baselineViolations(spec: Obj): string[] {
   }
   return v;
 }
+
+/**
+ * The rules of the InterceptorRoute CRD (kedacore/http-add-on v0.15.0
+ * config/crd/bases/http.keda.sh_interceptorroutes.yaml, http.keda.sh/v1beta1), which no published
+ * model package carries: `target` and `scalingMetric` are required; the target names a Service
+ * and exactly one of `port` (1-65535) and `portName`; the metric is `concurrency` or `requestRate`
+ * with `targetValue >= 1`; rules list hosts and paths; timeouts are durations (metav1.Duration).
+ */
+export function interceptorRouteProblems(spec: Obj): string[] {
+  const problems: string[] = [];
+  const target = spec["target"];
+  if (target === undefined) problems.push("spec.target is required");
+  else {
+    if (typeof target.service !== "string" || target.service.length === 0)
+      problems.push("spec.target.service must be a non-empty string");
+    if ((target.port === undefined) === (target.portName === undefined))
+      problems.push("spec.target: exactly one of 'port' or 'portName' must be set");
+    if (
+      target.port !== undefined &&
+      !(Number.isInteger(target.port) && target.port >= 1 && target.port <= 65535)
+    )
+      problems.push("spec.target.port must be an integer from 1 to 65535");
+  }
+  const metric = spec["scalingMetric"];
+  if (metric === undefined) problems.push("spec.scalingMetric is required");
+  else {
+    if (metric.concurrency === undefined && metric.requestRate === undefined)
+      problems.push(
+        "spec.scalingMetric: at least one of 'concurrency' or 'requestRate' must be set",
+      );
+    for (const k of ["concurrency", "requestRate"]) {
+      const v = metric[k];
+      if (v !== undefined && !(Number.isInteger(v.targetValue) && v.targetValue >= 1))
+        problems.push(`spec.scalingMetric.${k}.targetValue must be an integer >= 1`);
+    }
+  }
+  for (const [i, rule] of ((spec["rules"] ?? []) as Obj[]).entries()) {
+    for (const h of rule["hosts"] ?? [])
+      if (typeof h !== "string") problems.push(`spec.rules[${i}].hosts must be strings`);
+  }
+  for (const [k, v] of Object.entries((spec["timeouts"] ?? {}) as Obj)) {
+    if (typeof v !== "string" || !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v))
+      problems.push(`spec.timeouts.${k} must be a duration such as 90s`);
+  }
+  for (const k of Object.keys(spec)) {
+    if (!["target", "rules", "scalingMetric", "timeouts", "coldStart"].includes(k))
+      problems.push(`spec.${k} is not a field of InterceptorRoute`);
+  }
+  return problems;
+}

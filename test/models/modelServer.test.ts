@@ -7,7 +7,12 @@ import { ModelServer, modelProbes, runtimeClassFor } from "../../components/mode
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as pulumi from "@pulumi/pulumi";
 import { recordResources, resolve } from "../helpers/mocks";
-import { baselineViolations, validateK8s } from "../helpers/k8s";
+import {
+  baselineViolations,
+  interceptorRouteProblems,
+  isBuiltIn,
+  validateK8s,
+} from "../helpers/k8s";
 
 const rec = recordResources({ stack: "models" });
 
@@ -60,6 +65,9 @@ const config = stack([
     engine: "llamacpp",
     source: { huggingFace: "org/tiny-GGUF", file: "tiny-q4.gguf" },
     runtime: "gvisor",
+    minReplicas: 0,
+    maxReplicas: 2,
+    coldStartSeconds: 20,
   },
   { name: "dmr", engine: "docker-model-runner", source: { oci: "ai/smollm2:360M-Q4_K_M" } },
 ]);
@@ -98,24 +106,50 @@ describe("ModelServer per engine", () => {
           namespace: "models",
           huggingFaceToken: pulumi.secret("hf_not_a_real_token"),
           apiKey: pulumi.secret("not-a-real-key"),
+          scaling: {
+            namespace: "models",
+            prometheus: "http://prometheus.observability.svc.cluster.local:9090",
+            wakeScaler: "keda-add-ons-http-external-scaler.kube-system:9090",
+          },
+          ...(model.minReplicas === 0
+            ? {
+                wake: {
+                  interceptor: "keda-add-ons-http-interceptor-proxy.kube-system.svc.cluster.local",
+                  timeoutSeconds: 90,
+                  requestTimeoutSeconds: 600,
+                },
+              }
+            : {}),
         }),
     );
     for (const s of servers) await resolve(s.url);
     await new Promise((r) => setTimeout(r, 50));
   });
 
-  it("creates a StatefulSet, Service, PDB and HPA per model, plus credentials", () => {
+  it("creates a StatefulSet, Service, PDB and ScaledObject per model, plus credentials", () => {
     for (const m of ["llm", "chat", "tiny", "dmr"]) {
       for (const [type, suffix] of [
         ["kubernetes:apps/v1:StatefulSet", "server"],
         ["kubernetes:core/v1:Service", "service"],
         ["kubernetes:policy/v1:PodDisruptionBudget", "pdb"],
-        ["kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "hpa"],
+        ["kubernetes:keda.sh/v1alpha1:ScaledObject", "scaler"],
         ["kubernetes:core/v1:Secret", "credentials"],
       ] as const) {
         expect(byName(type, `model-${m}-${suffix}`), `${m} ${suffix}`).toBeDefined();
       }
     }
+    // KEDA makes the HPA: a second one on the same StatefulSet would be refused by its webhook.
+    expect(
+      rec.registrations.filter(
+        (r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+      ),
+    ).toEqual([]);
+    // Only the model scaled to zero has a wake route and name.
+    expect(
+      rec.registrations
+        .filter((r) => r.type === "kubernetes:http.keda.sh/v1beta1:InterceptorRoute")
+        .map((r) => r.name),
+    ).toEqual(["model-tiny-wake-route"]);
     expect(
       rec.registrations.filter((r) => r.type === "kubernetes:batch/v1:Job").map((r) => r.name),
     ).toEqual(["model-dmr-prepull"]);
@@ -204,14 +238,39 @@ describe("ModelServer per engine", () => {
     );
   });
 
-  it("autoscales between the model's replica bounds and keeps a disruption budget", () => {
-    const hpa = byName("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "model-llm-hpa")
-      .inputs as Obj;
-    expect(hpa["spec"]).toMatchObject({
-      minReplicas: 1,
-      maxReplicas: 3,
-      scaleTargetRef: { kind: "StatefulSet", name: "llm" },
+  it("autoscales between the model's replica bounds and keeps a disruption budget", async () => {
+    const so = (m: string) =>
+      byName("kubernetes:keda.sh/v1alpha1:ScaledObject", `model-${m}-scaler`).inputs as Obj;
+    expect(so("llm")["spec"]).toMatchObject({
+      minReplicaCount: 1,
+      maxReplicaCount: 3,
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "StatefulSet", name: "llm" },
     });
+    // The autoscaler owns the replica count: the StatefulSet states none.
+    expect(statefulSet("llm")["spec"].replicas).toBeUndefined();
+    for (const m of ["llm", "chat", "tiny", "dmr"]) {
+      const { ScaledObject } = await import("@kubernetes-models/keda/keda.sh/v1alpha1");
+      expect(() => new ScaledObject(so(m) as never).validate(), m).not.toThrow();
+    }
+    // What saturates each engine: vLLM's queue and KV cache, llama.cpp's and Docker Model
+    // Runner's deferred requests, CPU for Ollama (no metrics); the model at zero is woken too.
+    const kinds = (m: string) =>
+      (so(m)["spec"].triggers as Obj[]).map((t) => `${t["type"]}:${t["name"]}`);
+    expect(kinds("llm")).toEqual(["prometheus:queue", "prometheus:kv-cache"]);
+    expect(kinds("chat")).toEqual(["cpu:cpu"]);
+    expect(kinds("tiny")).toEqual(["prometheus:queue", "external-push:wake"]);
+    expect(kinds("dmr")).toEqual(["prometheus:queue"]);
+    expect((so("llm")["spec"].triggers as Obj[]).map((t) => t["metadata"].query)).toEqual([
+      'sum(vllm:num_requests_waiting{namespace="models",app_kubernetes_io_instance="llm"})',
+      'avg(vllm:kv_cache_usage_perc{namespace="models",app_kubernetes_io_instance="llm"})',
+    ]);
+    expect((so("tiny")["spec"].triggers as Obj[])[1]!["metadata"]).toEqual({
+      scalerAddress: "keda-add-ons-http-external-scaler.kube-system:9090",
+      interceptorRoute: "tiny",
+    });
+    // The first replica of a model that sleeps loads its weights before it may sleep.
+    expect(so("tiny")["spec"]).toMatchObject({ minReplicaCount: 0, initialCooldownPeriod: 1500 });
+    expect(so("llm")["spec"].initialCooldownPeriod).toBeUndefined();
     const pdb = byName("kubernetes:policy/v1:PodDisruptionBudget", "model-llm-pdb").inputs as Obj;
     expect(pdb["spec"]).toEqual({
       maxUnavailable: 1,
@@ -232,6 +291,38 @@ describe("ModelServer per engine", () => {
     ).not.toContain("not-a-real-key");
   });
 
+  it("wakes a model scaled to zero through the interceptor: a wake name and a route holding for the gateway", () => {
+    const wake = byName("kubernetes:core/v1:Service", "model-tiny-wake").inputs as Obj;
+    expect(wake["metadata"].name).toBe("tiny-wake");
+    expect(wake["spec"]).toEqual({
+      type: "ExternalName",
+      externalName: "keda-add-ons-http-interceptor-proxy.kube-system.svc.cluster.local",
+    });
+    const route = byName(
+      "kubernetes:http.keda.sh/v1beta1:InterceptorRoute",
+      "model-tiny-wake-route",
+    ).inputs as Obj;
+    expect(route["metadata"].annotations).toEqual({ "homebrew-dev.io/cold-start-seconds": "20" });
+    expect(route["spec"]).toEqual({
+      // The interceptor dials the Service port's number (interceptor/middleware/routing.go).
+      target: { service: "tiny", port: ENGINES.llamacpp.port },
+      rules: [{ hosts: ["tiny-wake.models.svc.cluster.local"] }],
+      scalingMetric: { concurrency: { targetValue: 100 } },
+      timeouts: { readiness: "90s", request: "600s", responseHeader: "600s" },
+    });
+    expect(interceptorRouteProblems(route["spec"])).toEqual([]);
+    // The validator refuses what the CRD refuses.
+    expect(
+      interceptorRouteProblems({
+        target: { service: "x", port: 1, portName: "http" },
+        scalingMetric: {},
+      }),
+    ).toEqual([
+      "spec.target: exactly one of 'port' or 'portName' must be set",
+      "spec.scalingMetric: at least one of 'concurrency' or 'requestRate' must be set",
+    ]);
+  });
+
   it("labels model servers for scraping and exposes metrics where the engine has them", () => {
     expect(statefulSet("llm")["spec"].template.metadata.labels["app.kubernetes.io/component"]).toBe(
       "model-server",
@@ -243,9 +334,10 @@ describe("ModelServer per engine", () => {
 
   it("every object validates against the Kubernetes schema and every pod passes baseline", async () => {
     const objects = rec.registrations.filter(
-      (r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:core/v1:Secret",
+      (r) => isBuiltIn(r.type) && r.type !== "kubernetes:core/v1:Secret",
     );
-    expect(objects.length).toBe(17);
+    // Per model a StatefulSet, Service and PDB; Docker Model Runner's pull Job; tiny's wake name.
+    expect(objects.length).toBe(14);
     for (const o of objects) expect(await validateK8s(o.type, o.inputs), o.name).toBeUndefined();
     for (const m of ["llm", "chat", "tiny", "dmr"]) {
       expect(baselineViolations(podSpec(m))).toEqual([]);

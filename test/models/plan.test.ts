@@ -23,13 +23,20 @@ describe("model serving in the shipped stacks", () => {
       expect(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds).toBeGreaterThanOrEqual(
         1800,
       );
-      expect(c.readinessProbe.httpGet.path).toMatch(/\/v1\/models$/);
+      // Every server checks the key (the stack's or a generated one), and vLLM answers its model
+      // list only with it: readiness is /health, which answers only once the model is loaded (the
+      // API server listens only then).
+      expect(c.readinessProbe.httpGet.path).toBe("/health");
+      expect(c.env.find((e: Obj) => e.name === "VLLM_API_KEY").valueFrom.secretKeyRef.key).toBe(
+        "API_KEY",
+      );
       const name = s.inputs.metadata.name;
       expect(
         r.some(
           (x) =>
-            x.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler" &&
-            x.inputs.metadata.name === name,
+            x.type === "kubernetes:keda.sh/v1alpha1:ScaledObject" &&
+            x.inputs.metadata.name === name &&
+            x.inputs.spec.scaleTargetRef.kind === "StatefulSet",
         ),
       ).toBe(true);
       expect(

@@ -42,7 +42,7 @@ describe("the four comments", () => {
     const page = await commentPage(read("add-worker-and-redirects"));
     expect(page).toContain('<article class="markdown-body">');
     expect(page).toContain('<pre class="mermaid">flowchart');
-    expect(page).toMatch(/<details><summary>9 exemptions standing/);
+    expect(page).toMatch(/<details><summary>10 exemptions standing/);
     expect(page).not.toMatch(/<details open/);
     expect(page).toContain("mermaid.run(");
   });

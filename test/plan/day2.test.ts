@@ -410,7 +410,7 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
     expect(diff.findings).toEqual([]);
   });
 
-  it("add a model: its server, service, autoscaler and disruption budget, nothing else", async () => {
+  it("add a model: its server, service, key, autoscaler and disruption budget, and a gateway route, nothing else", async () => {
     const diff = await scenario((doc) =>
       (doc.getIn(["config", "homebrew-dev:models"]) as YAML.YAMLSeq).add(
         doc.createNode({
@@ -423,12 +423,17 @@ describe("day 2 on prod: the plan diff shows exactly what pulumi up does", () =>
       ),
     );
     expect(summaryLines(diff)).toEqual(["- **Workloads** added: model-phi-server (StatefulSet)"]);
+    // The gateway's routes are a new ConfigMap (named after its content), created before the old
+    // one goes; the gateway's pods roll onto it.
     expect(steps(diff)).toEqual([
-      "create HorizontalPodAutoscaler model-phi-hpa",
       "create ModelServer model-phi",
       "create PodDisruptionBudget model-phi-pdb",
+      "create ScaledObject model-phi-scaler",
+      "create Secret model-phi-credentials",
       "create Service model-phi-service",
       "create StatefulSet model-phi-server",
+      "replace ConfigMap model-gateway-config",
+      "update Deployment model-gateway-deployment",
     ]);
     expect(diff.findings).toEqual([]);
   });

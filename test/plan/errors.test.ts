@@ -60,13 +60,16 @@ describe("npm run plan: bad input", () => {
       dev.replace("memoryMiB: 8192", "memoryMiB: 2048"),
     );
     expect(res.code).toBe(1);
+    // The gateway's two 1 GiB replicas fit beside each other only with the model gone.
     expect(res.stderr).toBe(
-      "error: the stack does not come up: 1 finding\n" +
-        "  scheduling: models/qwen-small fits no node (dev-cp-1: taint node-role.kubernetes.io/control-plane; dev-worker-1: memory (4096 of 1564 MiB))\n",
+      "error: the stack does not come up: 3 findings\n" +
+        "  scheduling: models/qwen-small fits no node (dev-cp-1: taint node-role.kubernetes.io/control-plane; dev-worker-1: memory (4096 of 1564 MiB))\n" +
+        "  scheduling: at its minimum of 2 replicas, 1 of models/model-gateway's find no room beside the rest of the stack\n" +
+        "  scheduling: at its maximum of 2 replicas, 1 of models/model-gateway's find no room beside the rest of the stack\n",
     );
     expect(hasStackTrace(res.stderr)).toBe(false);
     // The tree is still there to read, with the verdict in it.
-    expect(res.stdout).toContain("Comes up: no, 1 finding");
+    expect(res.stdout).toContain("Comes up: no, 3 findings");
   });
 
   it("a file that is not YAML exits 1 with the parser's position", async () => {
@@ -147,6 +150,7 @@ describe("npm run plan: one validation phase, every problem at once with its key
   it("one hostname on two models names the second and where the first is", async () => {
     const res = await planEditedStack("staging", (doc) => {
       doc.setIn(["config", "homebrew-dev:models", 1, "hostname"], "llm.staging.homebrew.example");
+      doc.setIn(["config", "homebrew-dev:models", 1, "minReplicas"], 1);
     });
     expect(res.code).toBe(1);
     expect(res.stderr).toBe(

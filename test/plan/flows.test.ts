@@ -133,7 +133,9 @@ describe("each endpoint rule, broken once", () => {
     expect(
       await edit((i, name) => {
         if (name === "edge-tunnel-routes")
-          i.config.ingresses[0].service = "http://ghost.models.svc.cluster.local:8000";
+          i.config.ingresses.find(
+            (x: { hostname: string }) => x.hostname === "embed.homebrew.example",
+          ).service = "http://ghost.models.svc.cluster.local:8000";
       }),
     ).toContain(
       "the tunnel sends embed.homebrew.example to http://ghost.models.svc.cluster.local:8000, a Service the stack does not have",

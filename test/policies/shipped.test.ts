@@ -52,6 +52,7 @@ describe("the prod stack's exemptions", () => {
     expect(byRule("image-digest-preferred")).toEqual([
       "data-valkey",
       "model-embed-server",
+      "model-gateway-deployment",
       "model-qwen-7b-server",
       "model-qwen-coder-server",
       "model-tiny-cpu-server",

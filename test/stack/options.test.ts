@@ -3,7 +3,7 @@ import { planEditedStack } from "../helpers/stacks";
 
 /** Every option a component has that a stack may set reaches its resources from the stack file. */
 describe("stack options reach the resources", () => {
-  it("connector replicas, admin certificate validity, health path, model startup and CPU target", async () => {
+  it("connector replicas, admin certificate validity, health path, model startup and scaling targets", async () => {
     const res = await planEditedStack(
       "prod",
       (doc) => {
@@ -14,7 +14,13 @@ describe("stack options reach the resources", () => {
           NODE_ENV: "prod",
         });
         doc.setIn(["config", "homebrew-dev:models", 0, "startupTimeoutSeconds"], 900);
-        doc.setIn(["config", "homebrew-dev:models", 0, "targetCpuUtilization"], 60);
+        doc.setIn(["config", "homebrew-dev:models", 0, "targetWaitingRequests"], 5);
+        doc.setIn(["config", "homebrew-dev:models", 0, "targetKvCacheUsage"], 70);
+        doc.setIn(["config", "homebrew-dev:models", 2, "targetCpuUtilization"], 60);
+        doc.setIn(["config", "homebrew-dev:models", 3, "coldStartSeconds"], 12);
+        doc.setIn(["config", "homebrew-dev:modelGateway", "wakeTimeoutSeconds"], 45);
+        doc.setIn(["config", "homebrew-dev:modelGateway", "requestTimeoutSeconds"], 300);
+        doc.setIn(["config", "homebrew-dev:modelGateway", "replicas"], 3);
       },
       ["--json"],
     );
@@ -46,12 +52,32 @@ describe("stack options reach the resources", () => {
     const startup = server.spec.template.spec.containers[0].startupProbe;
     expect(startup.failureThreshold * startup.periodSeconds).toBeGreaterThanOrEqual(900);
     expect(startup.failureThreshold * startup.periodSeconds).toBeLessThan(1800);
-    const hpa = resources.find(
-      (r) =>
-        r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler" &&
-        r.name.startsWith("model-qwen-7b-"),
-    )!.inputs;
-    expect(hpa.spec.metrics[0].resource.target.averageUtilization).toBe(60);
+    // vLLM scales on its queue and KV cache, Ollama (no metrics) on CPU.
+    const triggers = (model: string) =>
+      one("kubernetes:keda.sh/v1alpha1:ScaledObject", `model-${model}-scaler`).spec.triggers;
+    expect(
+      triggers("qwen-7b").map((t: any) => [t.name, t.metricType, t.metadata.threshold]),
+    ).toEqual([
+      ["queue", "AverageValue", "5"],
+      ["kv-cache", "Value", "0.7"],
+    ]);
+    expect(triggers("qwen-coder")).toEqual([
+      { type: "cpu", name: "cpu", metricType: "Utilization", metadata: { value: "60" } },
+    ]);
+    // The wake route of tiny-cpu holds for the gateway's wake timeout and carries the measurement.
+    const route = one(
+      "kubernetes:http.keda.sh/v1beta1:InterceptorRoute",
+      "model-tiny-cpu-wake-route",
+    );
+    expect(route.metadata.annotations).toEqual({ "homebrew-dev.io/cold-start-seconds": "12" });
+    expect(route.spec.timeouts).toEqual({
+      readiness: "45s",
+      request: "300s",
+      responseHeader: "300s",
+    });
+    expect(one("kubernetes:apps/v1:Deployment", "model-gateway-deployment").spec.replicas).toBe(3);
+    const config = one("kubernetes:core/v1:ConfigMap", "model-gateway-config").data["config.yaml"];
+    expect(config).toContain("request_timeout: 300");
   });
 });
 

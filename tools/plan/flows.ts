@@ -15,6 +15,7 @@ import {
   type Protocol,
 } from "./network";
 import { list, rec, type AnalysisPlan as Plan, type Obj } from "./analysis";
+import { resolve, upstreamProblems, upstreams } from "./upstreams";
 
 /**
  * The flows the platform needs to come up, checked against its NetworkPolicies with Kubernetes'
@@ -347,6 +348,15 @@ export function requiredFlows(plan: Plan): Flow[] {
     }
   }
 
+  // The addresses the stack's configuration dials (./upstreams.ts): the gateway's routes, KEDA's
+  // scalers, the interceptor's targets.
+  const byId = new Map(pods.map((p) => [p.id, p]));
+  for (const u of upstreams(plan, pods)) {
+    for (const t of resolve(plan, pods, u).targets) {
+      for (const c of u.clients) add(u.why, byId.get(c.id)!, byId.get(t.pod.id)!, t.port);
+    }
+  }
+
   const controlPlanes = nodeAddresses(plan, "controlPlaneNodes");
   for (const p of pods.filter((x) => x.apiServer)) {
     add("Kubernetes API (Service)", p, KUBERNETES_SERVICE_IP, 443);
@@ -497,6 +507,9 @@ export function endpointFindings(plan: Plan): EndpointFinding[] {
         }
       }
     }
+  }
+  for (const message of upstreamProblems(plan, pods)) {
+    out.push({ where: message.split(": ")[0]!, message });
   }
   const services = plan.resources.filter((r) => r.type === "kubernetes:core/v1:Service");
   for (const route of tunnelRoutes(plan)) {

@@ -28,6 +28,7 @@ import { resourceUrn, type Registration } from "./monitor";
 import type { Evaluation } from "./run";
 import { schedulingFindings } from "./scheduling";
 import { secretDigests, secretViews } from "./views";
+import { coldStartFindings } from "./coldStart";
 
 /** The placeholder every secret value is shown as unless secrets are asked for. */
 export const SECRET = "[secret]";
@@ -37,7 +38,9 @@ export const UNKNOWN = "[unknown]";
 /**
  * The whole-cluster checks every plan runs, each a kind of plan error: the flows the platform
  * needs (./flows.ts), its endpoints, scheduling (./scheduling.ts), volume claims that bind
- * (./storage.ts), keyed lists without a duplicate key (./ssa.ts) and alerts (./alerts.ts).
+ * (./storage.ts), keyed lists without a duplicate key (./ssa.ts), alerts (./alerts.ts) and models
+ * scaled to zero against what wakes them (./coldStart.ts; a cold start longer than the wake is a
+ * warning).
  */
 export const CLUSTER_CHECKS = [
   "network-flow",
@@ -46,11 +49,17 @@ export const CLUSTER_CHECKS = [
   "storage",
   "server-side-apply",
   "alert-metric",
+  "cold-start",
 ] as const;
 export type ClusterCheck = (typeof CLUSTER_CHECKS)[number];
 
 const CLUSTER_CHECK_RUNS: Readonly<
-  Record<ClusterCheck, (plan: AnalysisPlan) => readonly { readonly message: string }[]>
+  Record<
+    ClusterCheck,
+    (
+      plan: AnalysisPlan,
+    ) => readonly { readonly message: string; readonly level?: "error" | "warning" }[]
+  >
 > = {
   "network-flow": flowFindings,
   endpoint: endpointFindings,
@@ -58,6 +67,7 @@ const CLUSTER_CHECK_RUNS: Readonly<
   storage: storageFindings,
   "server-side-apply": ssaFindings,
   "alert-metric": alertFindings,
+  "cold-start": coldStartFindings,
 };
 
 /** Whether a finding comes from a whole-cluster check (the head of a diff alone has it). */
@@ -276,7 +286,7 @@ export function buildPlan(
   const analysed = { resources, outputs };
   for (const check of CLUSTER_CHECKS) {
     for (const f of CLUSTER_CHECK_RUNS[check](analysed)) {
-      findings.push({ check, level: "error", urn: stackUrn, message: f.message });
+      findings.push({ check, level: f.level ?? "error", urn: stackUrn, message: f.message });
     }
   }
   const comesUp = {

@@ -181,6 +181,11 @@ export function pods(plan: SchedulingPlan): SchedPod[] {
   const hpas = plan.resources.filter(
     (r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
   );
+  // KEDA makes an HPA of each ScaledObject (keda-hpa-<name>); its bounds default to 0 and 100
+  // (kedacore/keda v2.20.2 apis/keda/v1alpha1/scaledobject_types.go).
+  const scaledObjects = plan.resources.filter(
+    (r) => r.type === "kubernetes:keda.sh/v1alpha1:ScaledObject",
+  );
   const out: SchedPod[] = [];
   for (const r of plan.resources) {
     const spec = WORKLOADS[r.type]?.(r.inputs);
@@ -203,6 +208,19 @@ export function pods(plan: SchedulingPlan): SchedPod[] {
         rec(h.inputs["metadata"])["namespace"] === meta["namespace"],
     );
     const hpaSpec = rec(hpa?.inputs["spec"]);
+    const kinds: Record<string, string> = {
+      "kubernetes:apps/v1:Deployment": "Deployment",
+      "kubernetes:apps/v1:StatefulSet": "StatefulSet",
+    };
+    const scaled = scaledObjects.find((so) => {
+      const ref = rec(rec(so.inputs["spec"])["scaleTargetRef"]);
+      return (
+        ref["name"] === meta["name"] &&
+        (ref["kind"] ?? "Deployment") === kinds[r.type] &&
+        rec(so.inputs["metadata"])["namespace"] === meta["namespace"]
+      );
+    });
+    const soSpec = rec(scaled?.inputs["spec"]);
     const required = rec(
       rec(rec(spec["affinity"])["nodeAffinity"])["requiredDuringSchedulingIgnoredDuringExecution"],
     );
@@ -223,8 +241,18 @@ export function pods(plan: SchedulingPlan): SchedPod[] {
       tolerations: [...list(spec["tolerations"]), ...list(scheduling["tolerations"])].map(
         (t) => rec(t) as Toleration,
       ),
-      minReplicas: hpa !== undefined ? Number(hpaSpec["minReplicas"] ?? 1) : replicas,
-      maxReplicas: hpa !== undefined ? Number(hpaSpec["maxReplicas"] ?? replicas) : replicas,
+      minReplicas:
+        scaled !== undefined
+          ? Number(soSpec["minReplicaCount"] ?? 0)
+          : hpa !== undefined
+            ? Number(hpaSpec["minReplicas"] ?? 1)
+            : replicas,
+      maxReplicas:
+        scaled !== undefined
+          ? Number(soSpec["maxReplicaCount"] ?? 100)
+          : hpa !== undefined
+            ? Number(hpaSpec["maxReplicas"] ?? replicas)
+            : replicas,
       daemon: r.type === "kubernetes:apps/v1:DaemonSet",
     });
   }
@@ -258,6 +286,33 @@ export function misfit(pod: SchedPod, node: SchedNode): string | undefined {
 export interface SchedulingFinding {
   readonly workload: string;
   readonly message: string;
+}
+
+export interface GpuAccount {
+  /** Each GPU workload with its maximum replicas and GPUs per replica. */
+  readonly workloads: readonly { workload: string; maxReplicas: number; gpus: number }[];
+  /** GPUs the workloads need at their maxima: the sum of max replicas × GPUs per replica. */
+  readonly needed: number;
+  /** GPUs of the nodes some GPU workload can run on. */
+  readonly offered: number;
+}
+
+/** The GPUs the GPU workloads can ask for at once, against the GPUs of the nodes they can use. */
+export function gpuAccount(plan: SchedulingPlan): GpuAccount {
+  const ns = nodes(plan);
+  const gpuPods = pods(plan).filter((p) => p.gpus > 0 && !p.daemon);
+  const workloads = gpuPods.map((p) => ({
+    workload: p.workload,
+    maxReplicas: p.maxReplicas,
+    gpus: p.gpus,
+  }));
+  return {
+    workloads,
+    needed: workloads.reduce((acc, w) => acc + w.maxReplicas * w.gpus, 0),
+    offered: ns
+      .filter((n) => gpuPods.some((p) => misfit(p, n) === undefined))
+      .reduce((acc, n) => acc + n.gpus, 0),
+  };
 }
 
 /** Every workload that fits no node, or whose replicas find no room at its minimum or maximum. */
@@ -305,6 +360,13 @@ export function schedulingFindings(plan: SchedulingPlan): SchedulingFinding[] {
         message: `at its ${bound === "minReplicas" ? "minimum" : "maximum"} of ${p[bound]} replicas, ${count} of ${workload}'s find no room beside the rest of the stack`,
       });
     }
+  }
+  const gpus = gpuAccount(plan);
+  if (gpus.needed > gpus.offered) {
+    findings.push({
+      workload: "GPU accounting",
+      message: `GPU accounting: at their maximum replicas the GPU workloads need ${gpus.needed} GPUs (${gpus.workloads.map((w) => `${w.workload} ${w.maxReplicas} × ${w.gpus}`).join(", ")}), and the nodes they can run on have ${gpus.offered}`,
+    });
   }
   return findings;
 }
