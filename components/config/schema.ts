@@ -17,6 +17,12 @@ const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
 
 const positiveInt = z.int().min(1);
 
+/**
+ * What a secret value reads as where it cannot be decrypted (the offline plan, tools/plan/run.ts):
+ * rules about a secret's content hold only where the value is read.
+ */
+export const UNREADABLE_SECRET = "[secret]";
+
 const hostnameSchema = z
   .string()
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/, {
@@ -731,9 +737,16 @@ export const StackConfigSchema = z.strictObject({
     .describe(
       "Password or token for pushing images. Secret: `pulumi config set --secret homebrew-dev:registryPassword`. @default - the Docker credentials of the machine running pulumi",
     ),
+  // LiteLLM's proxy takes it as its master key, which must start with "sk-" (BerriAI/litellm
+  // docs/my-website/docs/proxy/virtual_keys.md) and is refused at boot when it is the publicly
+  // known "sk-1234" (litellm/proxy/auth/master_key_boot_check.py).
+  // The offline plan cannot decrypt it: the rule holds where the value is read (`pulumi up`).
   modelApiKey: z
     .string()
-    .min(1)
+    .refine((k) => k === UNREADABLE_SECRET || /^sk-./.test(k), {
+      error: 'expected a key starting with "sk-" (the model gateway requires it)',
+    })
+    .refine((k) => k !== "sk-1234", { error: "a publicly known key: the model gateway refuses it" })
     .optional()
     .describe(
       "API key the model gateway and every model server require (Bearer token). Secret: `pulumi config set --secret homebrew-dev:modelApiKey`. @default - a generated key (the stack output `modelApiKey`)",

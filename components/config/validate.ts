@@ -11,6 +11,7 @@ import {
   ModelSchema,
   PlatformSchema,
   ProxmoxSchema,
+  SECRET_CONFIG_KEYS,
   StackConfigSchema,
   type StackConfig,
 } from "./schema";
@@ -68,7 +69,11 @@ function article(type: string): string {
 
 function formatIssue(issue: z.core.$ZodIssue): string[] {
   const path = formatPath(issue.path);
-  const got = `(got ${describeValue(issue.input)})`;
+  // A credential's value is never echoed, not even when it is wrong.
+  const secret = (SECRET_CONFIG_KEYS as readonly unknown[]).includes(issue.path[0]);
+  const got = secret
+    ? "(the value, a secret, is not shown)"
+    : `(got ${describeValue(issue.input)})`;
   switch (issue.code) {
     case "invalid_type":
       if (issue.input === undefined) {

@@ -698,3 +698,92 @@ describe("stack config validation: workload runtimes", () => {
     ]);
   });
 });
+
+describe("stack config validation: the model gateway", () => {
+  const sleeping = () => {
+    const raw = base();
+    raw["models"].push({
+      name: "tiny",
+      engine: "llamacpp",
+      source: { huggingFace: "org/tiny-GGUF", file: "tiny.gguf" },
+      minReplicas: 0,
+      maxReplicas: 2,
+    });
+    return raw;
+  };
+  const edge = {
+    accountId: "0123456789abcdef0123456789abcdef",
+    zone: { name: "example.com" },
+  };
+
+  it("fills the gateway's defaults, and accepts a model that scales to zero", () => {
+    const c = parseStackConfig(sleeping());
+    expect(c.modelGateway).toEqual({
+      replicas: 2,
+      requestTimeoutSeconds: 600,
+      wakeTimeoutSeconds: 90,
+    });
+    expect(c.models[1]).toMatchObject({
+      minReplicas: 0,
+      targetWaitingRequests: 2,
+      targetKvCacheUsage: 85,
+    });
+    expect(c.models[1]?.coldStartSeconds).toBeUndefined();
+  });
+
+  it("a wake as long as the gateway's whole request: the gateway would give up first", () => {
+    const raw = sleeping();
+    raw["modelGateway"] = { wakeTimeoutSeconds: 600, requestTimeoutSeconds: 600 };
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:modelGateway.wakeTimeoutSeconds: 600 s is not below modelGateway.requestTimeoutSeconds (600 s): the gateway would give up on a woken model before it answers",
+    ]);
+  });
+
+  it("a public gateway holding past Cloudflare's 100 s: 524 first (but not on Enterprise)", () => {
+    const raw = sleeping();
+    raw["edge"] = edge;
+    raw["modelGateway"] = { hostname: "ai.example.com", wakeTimeoutSeconds: 120 };
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:modelGateway.wakeTimeoutSeconds: 120 s is not below Cloudflare's 100 s for a proxied answer (plan free): a client of ai.example.com would get 524 before the gateway's 504",
+    ]);
+    raw["edge"] = { ...edge, plan: "enterprise" };
+    expect(problems(raw)).toEqual([]);
+    // Without a model that sleeps, nothing is held.
+    const awake = base();
+    awake["edge"] = edge;
+    awake["modelGateway"] = { hostname: "ai.example.com", wakeTimeoutSeconds: 120 };
+    expect(problems(awake)).toEqual([]);
+  });
+
+  it("a model that scales to zero with a hostname of its own: nothing would wake it there", () => {
+    const raw = sleeping();
+    raw["models"][1].hostname = "tiny.example.com";
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:models[1].minReplicas: model "tiny" scales to zero, but tiny.example.com reaches its server without the gateway, which alone wakes it: set minReplicas to 1 or drop models[1].hostname',
+    ]);
+  });
+
+  it("the gateway's hostname is one public name like any other", () => {
+    const raw = sleeping();
+    raw["models"][0].hostname = "ai.example.com";
+    raw["modelGateway"] = { hostname: "ai.example.com" };
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:models[0].hostname: hostname ai.example.com is already exposed by modelGateway.hostname: one public name, one service",
+    ]);
+  });
+
+  it("a model key the gateway refuses, without printing it", () => {
+    const raw = base();
+    raw["modelApiKey"] = "hunter2-secret";
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:modelApiKey: expected a key starting with "sk-" (the model gateway requires it) (the value, a secret, is not shown)',
+    ]);
+    raw["modelApiKey"] = "sk-1234";
+    expect(problems(raw)).toEqual([
+      "homebrew-dev:modelApiKey: a publicly known key: the model gateway refuses it (the value, a secret, is not shown)",
+    ]);
+    // The offline plan reads a secret it cannot decrypt as the placeholder: not judged there.
+    raw["modelApiKey"] = "[secret]";
+    expect(problems(raw)).toEqual([]);
+  });
+});

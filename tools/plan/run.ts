@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { getStore, waitForRPCs, withoutLeakDetection } from "./internals";
 import * as YAML from "yaml";
 import { lifecycleFacts, type LifecycleFacts } from "../../components/catalog/lifecycle";
+import { UNREADABLE_SECRET } from "../../components/config/schema";
 import { RecordingMonitor, type Registration } from "./monitor";
 import { call, hasComputedOutputs, newResource } from "./placeholders";
 
@@ -122,7 +123,7 @@ function isSecure(v: unknown): boolean {
 }
 
 function stripSecure(v: unknown): { value: unknown; secret: boolean } {
-  if (isSecure(v)) return { value: "[secret]", secret: true };
+  if (isSecure(v)) return { value: UNREADABLE_SECRET, secret: true };
   if (Array.isArray(v)) {
     const parts = v.map(stripSecure);
     return { value: parts.map((p) => p.value), secret: parts.some((p) => p.secret) };
