@@ -9,6 +9,9 @@ import type { ModelSpec } from "./spec";
  * to KEDA (the `external-push` trigger), so the first request starts a replica.
  */
 
+/** The annotation by which a ScaledObject takes over an existing HPA (KEDA v2.20.2). */
+export const TRANSFER_HPA_ANNOTATION = "scaledobject.keda.sh/transfer-hpa-ownership";
+
 /** The label the model PodMonitor copies from each pod onto its series (`podTargetLabels`). */
 export const SERIES_INSTANCE_LABEL = "app_kubernetes_io_instance";
 
@@ -111,7 +114,7 @@ export function scalingTriggers(m: ModelSpec, ctx: ScalingContext): Trigger[] {
   return triggers;
 }
 
-/** The ScaledObject of a model's StatefulSet (the HPA KEDA makes of it is `keda-hpa-<name>`). */
+/** The ScaledObject of a model's StatefulSet; the HPA KEDA makes of it is named after the model. */
 export function scaledObjectSpec(m: ModelSpec, ctx: ScalingContext) {
   return {
     scaleTargetRef: { apiVersion: "apps/v1", kind: "StatefulSet", name: m.name },
@@ -127,6 +130,7 @@ export function scaledObjectSpec(m: ModelSpec, ctx: ScalingContext) {
       : {}),
     advanced: {
       horizontalPodAutoscalerConfig: {
+        name: m.name,
         // Loading weights takes minutes: scale down slowly so replicas are not churned.
         behavior: { scaleDown: { stabilizationWindowSeconds: 900 } },
       },

@@ -11,6 +11,7 @@ import { ENGINES } from "../catalog/engines";
 import { IMAGES, imageRef } from "../catalog/images";
 import { COLD_START_ANNOTATION, METRICS_LABEL, NVIDIA_GPU_PRESENT_LABEL } from "../catalog/labels";
 import {
+  TRANSFER_HPA_ANNOTATION,
   interceptorRouteSpec,
   scaledObjectSpec,
   startupBudgetSeconds,
@@ -443,7 +444,14 @@ export class ModelServer extends pulumi.ComponentResource {
       {
         apiVersion: "keda.sh/v1alpha1",
         kind: "ScaledObject",
-        metadata: { ...meta, name: m.name },
+        // Its HPA keeps the name the model's HPA had before KEDA, and takes that one over: KEDA's
+        // webhook refuses a ScaledObject for a workload another HPA scales, and `pulumi up`
+        // deletes the old HPA only after it creates this (scaledobject_webhook.go verifyHpas).
+        metadata: {
+          ...meta,
+          name: m.name,
+          annotations: { [TRANSFER_HPA_ANNOTATION]: "true" },
+        },
         spec: scaledObjectSpec(m, args.scaling),
       },
       { parent: this, dependsOn: [statefulSet, ...(wakeRoute !== undefined ? [wakeRoute] : [])] },

@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { autoscalerFindings } from "../../tools/plan/autoscalers";
 import { coldStartFindings, durationSeconds } from "../../tools/plan/coldStart";
+import { diffPlans } from "../../tools/plan/diff";
 import { endpointFindings, flowFindings, requiredFlows } from "../../tools/plan/flows";
 import type { Plan } from "../../tools/plan/render";
 import { gpuAccount, schedulingFindings } from "../../tools/plan/scheduling";
@@ -256,5 +258,83 @@ describe("GPU accounting", () => {
       ),
       { numRuns: 20 },
     );
+  });
+});
+
+describe("one autoscaler per workload", () => {
+  /** prod as it was with an HPA per model (before KEDA): no ScaledObject, an HPA named after it. */
+  const withHpas = async (): Promise<Plan> => {
+    const plan = await planOf("prod");
+    return {
+      ...plan,
+      resources: plan.resources.flatMap((r) => {
+        if (r.type !== "kubernetes:keda.sh/v1alpha1:ScaledObject") return [r];
+        const spec = r.inputs["spec"] as Inputs;
+        const meta = r.inputs["metadata"] as Inputs;
+        return [
+          {
+            ...r,
+            type: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+            name: r.name.replace(/-scaler$/, "-hpa"),
+            urn: r.urn
+              .replace("keda.sh/v1alpha1:ScaledObject", "autoscaling/v2:HorizontalPodAutoscaler")
+              .replace(/-scaler$/, "-hpa"),
+            inputs: {
+              metadata: { name: meta["name"], namespace: meta["namespace"] },
+              spec: {
+                scaleTargetRef: spec["scaleTargetRef"],
+                minReplicas: Math.max(1, spec["minReplicaCount"]),
+                maxReplicas: spec["maxReplicaCount"],
+              },
+            },
+          },
+        ];
+      }),
+    };
+  };
+
+  it("from an HPA per model to KEDA: each ScaledObject takes its model's HPA over", async () => {
+    const head = await planOf("prod");
+    const diff = diffPlans(await withHpas(), head);
+    expect(diff.findings.filter((f) => f.check === "autoscaler-handover")).toEqual([]);
+    expect(
+      diff.changes
+        .filter((c) => c.name.endsWith("-hpa") || c.name.endsWith("-scaler"))
+        .map((c) => `${c.kind} ${c.name}`)
+        .sort(),
+    ).toEqual([
+      "create model-embed-scaler",
+      "create model-qwen-7b-scaler",
+      "create model-qwen-coder-scaler",
+      "create model-tiny-cpu-scaler",
+      "delete model-embed-hpa",
+      "delete model-qwen-7b-hpa",
+      "delete model-qwen-coder-hpa",
+      "delete model-tiny-cpu-hpa",
+    ]);
+    // Without the take-over, KEDA's webhook refuses every ScaledObject before the HPAs go.
+    const bare = await edited("prod", (i, name) => {
+      if (name.endsWith("-scaler")) delete i["metadata"].annotations;
+    });
+    const refused = diffPlans(await withHpas(), bare).findings.filter(
+      (f) => f.check === "autoscaler-handover",
+    );
+    expect(refused.map((f) => f.message)).toContain(
+      'ScaledObject qwen-7b is created while HPA qwen-7b still scales models/StatefulSet/qwen-7b: KEDA\'s webhook refuses it, as `pulumi up` deletes the HPA only afterwards (annotate it scaledobject.keda.sh/transfer-hpa-ownership: "true" with advanced.horizontalPodAutoscalerConfig.name qwen-7b)',
+    );
+    expect(refused).toHaveLength(4);
+  });
+
+  it("an HPA beside a ScaledObject on one workload is a finding", async () => {
+    const old = await withHpas();
+    const plan = await planOf("prod");
+    const both: Plan = {
+      ...plan,
+      resources: [...plan.resources, old.resources.find((r) => r.name === "model-embed-hpa")!],
+    };
+    expect(autoscalerFindings(plan)).toEqual([]);
+    expect(autoscalerFindings(both).map((f) => f.message)).toEqual([
+      "models/embed has two autoscalers, HPA embed and ScaledObject embed: KEDA's webhook refuses the ScaledObject, and the two would fight over its replicas",
+    ]);
   });
 });

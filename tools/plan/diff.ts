@@ -5,6 +5,7 @@ import {
   physicalNames,
   valueAt as at,
 } from "../../components/catalog/lifecycle";
+import { autoscalerHandoverFindings } from "./autoscalers";
 import {
   cascade,
   deletesFirst,
@@ -678,7 +679,11 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
       });
     }
   }
-  findings.push(...versionFindings(base, head), ...quorumFindings(base, head));
+  findings.push(
+    ...versionFindings(base, head),
+    ...quorumFindings(base, head),
+    ...autoscalerHandoverFindings(base, head).map((f) => ({ ...f, urn: stackUrn(head) })),
+  );
   return {
     stack: head.stack,
     changes,

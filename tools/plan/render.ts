@@ -29,6 +29,7 @@ import type { Evaluation } from "./run";
 import { schedulingFindings } from "./scheduling";
 import { secretDigests, secretViews } from "./views";
 import { coldStartFindings } from "./coldStart";
+import { autoscalerFindings } from "./autoscalers";
 
 /** The placeholder every secret value is shown as unless secrets are asked for. */
 export const SECRET = "[secret]";
@@ -40,7 +41,7 @@ export const UNKNOWN = "[unknown]";
  * needs (./flows.ts), its endpoints, scheduling (./scheduling.ts), volume claims that bind
  * (./storage.ts), keyed lists without a duplicate key (./ssa.ts), alerts (./alerts.ts) and models
  * scaled to zero against what wakes them (./coldStart.ts; a cold start longer than the wake is a
- * warning).
+ * warning) and workloads with two autoscalers (./autoscalers.ts).
  */
 export const CLUSTER_CHECKS = [
   "network-flow",
@@ -50,6 +51,7 @@ export const CLUSTER_CHECKS = [
   "server-side-apply",
   "alert-metric",
   "cold-start",
+  "autoscaler",
 ] as const;
 export type ClusterCheck = (typeof CLUSTER_CHECKS)[number];
 
@@ -68,6 +70,7 @@ const CLUSTER_CHECK_RUNS: Readonly<
   "server-side-apply": ssaFindings,
   "alert-metric": alertFindings,
   "cold-start": coldStartFindings,
+  autoscaler: autoscalerFindings,
 };
 
 /** Whether a finding comes from a whole-cluster check (the head of a diff alone has it). */

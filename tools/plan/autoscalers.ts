@@ -1,0 +1,76 @@
+/**
+ * One autoscaler per workload. KEDA turns each ScaledObject into an HPA of its own, and its
+ * admission webhook refuses a ScaledObject whose target another HPA already scales, unless the
+ * ScaledObject asks to take that HPA over (the `scaledobject.keda.sh/transfer-hpa-ownership`
+ * annotation, with the HPA's name as `advanced.horizontalPodAutoscalerConfig.name`): kedacore/keda
+ * v2.20.2 apis/keda/v1alpha1/scaledobject_webhook.go `verifyHpas`. A plan with both on one
+ * workload never applies; a change that replaces an HPA with a ScaledObject fails unless the new
+ * one takes the old one over, since `pulumi up` creates the ScaledObject before it deletes the HPA.
+ */
+import { rec, type AnalysisPlan as Plan } from "./analysis";
+import type { Finding } from "./lifecycle";
+
+import { TRANSFER_HPA_ANNOTATION } from "../../components/models/autoscaling";
+export { TRANSFER_HPA_ANNOTATION };
+
+interface Target {
+  readonly key: string;
+  readonly name: string;
+}
+
+const targetOf = (r: { inputs: Record<string, unknown> }): Target => {
+  const meta = rec(r.inputs["metadata"]);
+  const ref = rec(rec(r.inputs["spec"])["scaleTargetRef"]);
+  const namespace = String(meta["namespace"] ?? "default");
+  return {
+    key: `${namespace}/${String(ref["kind"] ?? "Deployment")}/${String(ref["name"])}`,
+    name: String(meta["name"]),
+  };
+};
+
+const hpas = (p: Plan) =>
+  p.resources.filter((r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+const scaledObjects = (p: Plan) =>
+  p.resources.filter((r) => r.type === "kubernetes:keda.sh/v1alpha1:ScaledObject");
+
+/** Whether a ScaledObject takes over the HPA of the given name. */
+function takesOver(so: { inputs: Record<string, unknown> }, hpa: string): boolean {
+  const meta = rec(so.inputs["metadata"]);
+  const advanced = rec(rec(rec(so.inputs["spec"])["advanced"])["horizontalPodAutoscalerConfig"]);
+  return rec(meta["annotations"])[TRANSFER_HPA_ANNOTATION] === "true" && advanced["name"] === hpa;
+}
+
+/** A plan alone: an HPA and a ScaledObject on one workload. */
+export function autoscalerFindings(plan: Plan): { message: string }[] {
+  const out: { message: string }[] = [];
+  for (const so of scaledObjects(plan)) {
+    const t = targetOf(so);
+    for (const h of hpas(plan).filter((x) => targetOf(x).key === t.key)) {
+      out.push({
+        message: `${t.key.replace(/^([^/]+)\/[^/]+\//, "$1/")} has two autoscalers, HPA ${targetOf(h).name} and ScaledObject ${t.name}: KEDA's webhook refuses the ScaledObject, and the two would fight over its replicas`,
+      });
+    }
+  }
+  return out;
+}
+
+/** A change: a new ScaledObject whose workload an HPA of the base still scales when it is created. */
+export function autoscalerHandoverFindings(base: Plan, head: Plan): Finding[] {
+  const out: Finding[] = [];
+  const before = new Set(scaledObjects(base).map((r) => targetOf(r).key));
+  for (const so of scaledObjects(head)) {
+    const t = targetOf(so);
+    if (before.has(t.key)) continue;
+    for (const h of hpas(base).filter((x) => targetOf(x).key === t.key)) {
+      const old = targetOf(h).name;
+      if (takesOver(so, old)) continue;
+      out.push({
+        check: "autoscaler-handover",
+        level: "error",
+        urn: "",
+        message: `ScaledObject ${t.name} is created while HPA ${old} still scales ${t.key}: KEDA's webhook refuses it, as \`pulumi up\` deletes the HPA only afterwards (annotate it ${TRANSFER_HPA_ANNOTATION}: "true" with advanced.horizontalPodAutoscalerConfig.name ${old})`,
+      });
+    }
+  }
+  return out;
+}
