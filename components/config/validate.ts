@@ -1,4 +1,4 @@
-import { isGatedRepo } from "../catalog/engines";
+import { ENGINES, isGatedRepo } from "../catalog/engines";
 import { MODEL_FACTS, vllmMemory } from "../catalog/models";
 import { kubernetesSupportProblem } from "../catalog/talos";
 import * as pulumi from "@pulumi/pulumi";
@@ -209,6 +209,20 @@ export function crossFieldProblems(
   }
   if (c.models !== undefined && c.modelGateway !== undefined) {
     problems.push(...gatewayProblems(c.models, c.modelGateway, c.edge));
+  }
+  // KEDA's cpu trigger reads the metrics.k8s.io API (pkg/scalers/cpu_memory_scaler.go): without
+  // metrics-server a model that scales on CPU never does.
+  if (c.models !== undefined && c.platform !== undefined && !c.platform.metricsServer.enabled) {
+    c.models.forEach((m, i) => {
+      const onCpu =
+        ENGINES[m.engine].saturation === undefined || !c.platform!.observability.enabled;
+      if (onCpu && m.maxReplicas > Math.max(1, m.minReplicas)) {
+        problems.push({
+          path: ["models", i, "maxReplicas"],
+          message: `model "${m.name}" scales on CPU (${ENGINES[m.engine].saturation === undefined ? `${m.engine} exports no queue metric` : "the stack runs no Prometheus"}), which needs platform.metricsServer: enable it or set maxReplicas to ${Math.max(1, m.minReplicas)}`,
+        });
+      }
+    });
   }
   c.builds?.images.forEach((img, i) => {
     img.secrets.forEach((id, j) => {

@@ -113,7 +113,7 @@ export function gatewayConfig(routes: readonly GatewayRoute[], settings: Gateway
       },
     })),
     general_settings: { master_key: "os.environ/LITELLM_MASTER_KEY" },
-    litellm_settings: { request_timeout: settings.requestTimeoutSeconds, drop_params: false },
+    litellm_settings: { request_timeout: settings.requestTimeoutSeconds },
     // A generation is not idempotent and a server that is down is down for minutes: no retries.
     router_settings: { num_retries: 0, timeout: settings.requestTimeoutSeconds },
   };

@@ -787,3 +787,23 @@ describe("stack config validation: the model gateway", () => {
     expect(problems(raw)).toEqual([]);
   });
 });
+
+describe("stack config validation: what the autoscalers read", () => {
+  it("a model that scales on CPU without metrics-server never scales", () => {
+    const raw = base();
+    raw["platform"] = { metricsServer: { enabled: false } };
+    raw["models"].push(
+      { name: "chat", engine: "ollama", source: { ollama: "qwen2.5:7b" }, maxReplicas: 3 },
+      { name: "still", engine: "ollama", source: { ollama: "qwen2.5:7b" } },
+    );
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:models[1].maxReplicas: model "chat" scales on CPU (ollama exports no queue metric), which needs platform.metricsServer: enable it or set maxReplicas to 1',
+    ]);
+    // vLLM scales on its queue, from Prometheus; without observability it falls back to CPU.
+    raw["models"][0].maxReplicas = 2;
+    raw["platform"].observability = { enabled: false };
+    expect(problems(raw)).toContain(
+      'homebrew-dev:models[0].maxReplicas: model "llm" scales on CPU (the stack runs no Prometheus), which needs platform.metricsServer: enable it or set maxReplicas to 1',
+    );
+  });
+});

@@ -338,3 +338,20 @@ describe("one autoscaler per workload", () => {
     ]);
   });
 });
+
+describe("each KEDA trigger, as its scaler reads it", () => {
+  it("a required key missing, or a key the scaler does not read", async () => {
+    const plan = await edited("prod", (i, name) => {
+      if (name === "model-qwen-7b-scaler") {
+        delete i["spec"].triggers[0].metadata.threshold;
+        i["spec"].triggers[1].metadata.targetValue = "0.8";
+      }
+      if (name === "model-qwen-coder-scaler") i["spec"].triggers[0].metadata.value = 60;
+    });
+    expect(autoscalerFindings(plan).map((f) => f.message)).toEqual([
+      "ScaledObject models/qwen-7b trigger 0 (prometheus): metadata.threshold is required, as a string",
+      "ScaledObject models/qwen-7b trigger 1 (prometheus): metadata.targetValue is not read by KEDA's prometheus scaler",
+      "ScaledObject models/qwen-coder trigger 0 (cpu): metadata.value is required, as a string",
+    ]);
+  });
+});

@@ -7,7 +7,7 @@
  * workload never applies; a change that replaces an HPA with a ScaledObject fails unless the new
  * one takes the old one over, since `pulumi up` creates the ScaledObject before it deletes the HPA.
  */
-import { rec, type AnalysisPlan as Plan } from "./analysis";
+import { list, rec, type AnalysisPlan as Plan } from "./analysis";
 import type { Finding } from "./lifecycle";
 
 import { TRANSFER_HPA_ANNOTATION } from "../../components/models/autoscaling";
@@ -40,9 +40,61 @@ function takesOver(so: { inputs: Record<string, unknown> }, hpa: string): boolea
   return rec(meta["annotations"])[TRANSFER_HPA_ANNOTATION] === "true" && advanced["name"] === hpa;
 }
 
-/** A plan alone: an HPA and a ScaledObject on one workload. */
+/**
+ * The metadata each KEDA scaler reads (kedacore/keda v2.20.2 pkg/scalers: the `keda:"name=..."`
+ * tags of prometheus_scaler.go, cpu_memory_scaler.go and external_scaler.go): the keys it
+ * requires, and the others it knows. An external scaler is passed the rest of its metadata (the
+ * HTTP add-on reads `interceptorRoute` or `httpScaledObject`).
+ */
+export const TRIGGER_METADATA: Readonly<
+  Record<string, { readonly required: readonly string[]; readonly optional?: readonly string[] }>
+> = {
+  prometheus: {
+    required: ["serverAddress", "query", "threshold"],
+    optional: [
+      "queryParameters",
+      "activationThreshold",
+      "namespace",
+      "customHeaders",
+      "ignoreNullValues",
+      "unsafeSsl",
+      "awsRegion",
+      "timeout",
+      "identityOwner",
+    ],
+  },
+  cpu: { required: ["value"], optional: ["containerName"] },
+  memory: { required: ["value"], optional: ["containerName"] },
+  "external-push": { required: ["scalerAddress"] },
+  external: { required: ["scalerAddress"] },
+};
+
+/** A plan alone: an HPA and a ScaledObject on one workload; a trigger its scaler cannot read. */
 export function autoscalerFindings(plan: Plan): { message: string }[] {
   const out: { message: string }[] = [];
+  for (const so of scaledObjects(plan)) {
+    const id = `${String(rec(so.inputs["metadata"])["namespace"])}/${targetOf(so).name}`;
+    list(rec(so.inputs["spec"])["triggers"])
+      .map(rec)
+      .forEach((t, i) => {
+        const known = TRIGGER_METADATA[String(t["type"])];
+        if (known === undefined) return;
+        const md = rec(t["metadata"]);
+        for (const k of known.required.filter((k) => typeof md[k] !== "string")) {
+          out.push({
+            message: `ScaledObject ${id} trigger ${i} (${String(t["type"])}): metadata.${k} is required, as a string`,
+          });
+        }
+        if (known.optional === undefined) return;
+        for (const k of Object.keys(md).filter(
+          (k) => !known.required.includes(k) && !known.optional!.includes(k),
+        )) {
+          out.push({
+            message: `ScaledObject ${id} trigger ${i} (${String(t["type"])}): metadata.${k} is not read by KEDA's ${String(t["type"])} scaler`,
+          });
+        }
+      });
+  }
   for (const so of scaledObjects(plan)) {
     const t = targetOf(so);
     for (const h of hpas(plan).filter((x) => targetOf(x).key === t.key)) {
