@@ -20,7 +20,9 @@ import type { ModelSpec } from "./spec";
  * - `model_list[].litellm_params.api_base` is the engine's OpenAI base (it ends in `/v1`, or
  *   Docker Model Runner's `/engines/v1`); the proxy appends `/chat/completions`, `/completions`,
  *   `/embeddings` itself. `hosted_vllm/` talks to vLLM, `openai/` to any OpenAI-compatible server
- *   (it requires some `api_key`); the proxy sends the name after the prefix as the `model`.
+ *   (it requires some `api_key`); the proxy sends the name after the prefix as the `model`. vLLM's
+ *   own guide to LiteLLM (docs/deployment/frameworks/litellm.md) uses `hosted_vllm/` with an
+ *   `api_base` ending in `/v1`, for chat and for embeddings.
  * - `/v1/models` lists every `model_name` of the config without calling a backend.
  * - `general_settings.master_key` is the one key clients send (`Authorization: Bearer`); with no
  *   database no other key is valid. The `/health/liveliness` and `/health/readiness` routes answer
