@@ -139,13 +139,24 @@ describe("Renovate finds every pin", () => {
     }
   });
 
-  it("nothing it finds is not a pin of the catalog or a stack (no stale annotation)", () => {
+  it("the scanners of the pull-request workflow", () => {
+    const file = ".github/workflows/pull-request.yml";
+    expect(found({ file, datasource: "github-releases", depName: "aquasecurity/trivy" })).toEqual([
+      expect.objectContaining({ currentValue: "v0.74.0" }),
+    ]);
+    expect(found({ file, datasource: "pypi", depName: "zizmor" })).toEqual([
+      expect.objectContaining({ currentValue: "1.29.0" }),
+    ]);
+  });
+
+  it("nothing it finds is not a pin of the catalog, a stack or a workflow (no stale annotation)", () => {
     const known =
       Object.keys(CHARTS).length +
       Object.keys(IMAGES).length +
       Object.keys(MANIFESTS).length +
       Object.keys(PACKAGES).length +
-      2 * SHIPPED_STACKS.length;
+      2 * SHIPPED_STACKS.length +
+      2;
     expect(deps).toHaveLength(known);
   });
 });

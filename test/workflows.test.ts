@@ -30,7 +30,7 @@ describe("GitHub workflows", () => {
 
   it("pull requests: tests, then a plan comment per stack, and the real preview only with secrets", () => {
     const pr = workflow("pull-request.yml");
-    expect(Object.keys(pr.jobs)).toEqual(["test", "plan", "preview"]);
+    expect(Object.keys(pr.jobs)).toEqual(["test", "scan", "plan", "preview"]);
     expect(pr.jobs.test.steps.map((s: { run?: string }) => s.run).filter(Boolean)).toEqual([
       "npm ci",
       "tools/promtool.sh",
@@ -47,6 +47,37 @@ describe("GitHub workflows", () => {
       s.uses?.startsWith("pulumi/actions"),
     );
     expect(preview.with).toMatchObject({ command: "preview", diff: true, policyPacks: "policies" });
+  });
+
+  it("scans what the plans deploy with pinned scanners, and the verdict reaches each stack's comment", () => {
+    const pr = workflow("pull-request.yml");
+    const scan = pr.jobs.scan;
+    const runs: string = scan.steps.map((s: { run?: string }) => s.run ?? "").join("\n");
+    // The image list comes from the plans, never from a list kept beside them.
+    expect(runs).toContain("npm run -s scan -- images ../plans/head-*.json");
+    expect(runs).toContain("npm run -s scan -- sources ../plans/head-*.json");
+    expect(runs).toContain("trivy image --scanners vuln --format json");
+    expect(runs).toContain("trivy config --format json");
+    expect(runs).toContain("zizmor --offline --format json .");
+    expect(runs).toContain("npm run -s scan -- report");
+    // Pinned scanner versions that Renovate keeps current (the workflow custom manager).
+    const manager = new RegExp(
+      JSON.parse(readFileSync(path.join(REPO_ROOT, "renovate.json"), "utf8")).customManagers.find(
+        (m: { managerFilePatterns: string[] }) => m.managerFilePatterns[0]!.includes("workflows"),
+      ).matchStrings[0],
+      "g",
+    );
+    expect([...read("pull-request.yml").matchAll(manager)].map((m) => [m[2], m[3]])).toEqual([
+      ["aquasecurity/trivy", "v0.74.0"],
+      ["zizmor", "1.29.0"],
+    ]);
+    // The plan job waits for the verdicts, also when the scan fails, and appends its stack's.
+    expect(pr.jobs.plan.needs).toEqual(["test", "scan"]);
+    expect(pr.jobs.plan.if).toContain("!cancelled()");
+    expect(read("pull-request.yml")).toContain('cat "../scan/scan-$STACK.md" >> ../comment.md');
+    // The failure comes after the verdicts are kept.
+    const names = scan.steps.map((s: { name?: string }) => s.name);
+    expect(names.indexOf("Fail when a finding fails the gate")).toBe(names.length - 1);
   });
 
   it("deploys in order dev, staging, prod, each in its environment, never two updates of a stack at once", () => {

@@ -1,0 +1,214 @@
+/**
+ * `npm run scan -- <command>`: the supply-chain scan of a pull request, around the scanners the
+ * workflow runs (Trivy for images and manifests, zizmor for workflows).
+ *
+ *   npm run scan -- images PLAN.json...            one line per image: its report's slug and ref
+ *   npm run scan -- sources PLAN.json...           one line per image the stacks build: the
+ *                                                  slug, build context and repository
+ *   npm run scan -- manifests PLAN.json --out DIR  the plan's Kubernetes objects as YAML files
+ *   npm run scan -- report --plan PLAN.json... --reports DIR [--base-plan PLAN.json...]
+ *                  [--base-reports DIR] [--policy security/scan-policy.yaml] [--today YYYY-MM-DD]
+ *                  [--markdown]
+ *
+ * `report` reads DIR/images/<slug>.json (Trivy, one per image; <slug>.error holds why one could
+ * not be made), DIR/sources/<slug>.json (Trivy's filesystem scan of each build context),
+ * DIR/config.json (Trivy config) and DIR/workflows.json (zizmor), judges them by the
+ * policy and prints the verdict (Markdown for the plan comment). It exits 1 when a finding fails
+ * the gate, 2 on bad input. An image of the plan without a readable report fails it.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { stringify } from "yaml";
+import { planImages } from "./scan/images";
+import { ScanPolicyError, readScanPolicy } from "./scan/policy";
+import {
+  configFindings,
+  imageFindings,
+  judge,
+  reportSlug,
+  unreadable,
+  verdictMarkdown,
+  workflowFindings,
+  type ScanFinding,
+} from "./scan/report";
+
+class UsageError extends Error {}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new UsageError(`${file}: ${(err as Error).message}`);
+  }
+}
+const plansOf = (files: readonly string[]) =>
+  files.map((f) => readJson(f) as Parameters<typeof planImages>[0][number]);
+
+/** apiVersion and kind of a Pulumi Kubernetes type (`kubernetes:apps/v1:Deployment`). */
+function manifestKind(type: string): { apiVersion: string; kind: string } | undefined {
+  const m = /^kubernetes:([^:]+):([A-Za-z]+)$/.exec(type);
+  if (m === null || m[1]!.startsWith("helm.sh")) return undefined;
+  return { apiVersion: m[1]!.replace(/^core\//, ""), kind: m[2]! };
+}
+
+/** The findings of the reports in a directory (those present). */
+function reportFindings(
+  dir: string,
+  images: readonly string[],
+  built: readonly { readonly repository: string; readonly context: string }[] = [],
+): ScanFinding[] {
+  const out: ScanFinding[] = [];
+  // The images the stack builds, at their source (Trivy's filesystem scan of the build context:
+  // the packages its lock files pin, and its Dockerfile's checks).
+  for (const b of built) {
+    const target = `${b.repository} (built from ${b.context})`;
+    const file = path.join(dir, "sources", `${reportSlug(b.context)}.json`);
+    let report: unknown;
+    try {
+      report = JSON.parse(readFileSync(file, "utf8"));
+    } catch {
+      out.push(unreadable(target, "no report of its build context was written"));
+      continue;
+    }
+    out.push(
+      ...imageFindings(target, report),
+      ...configFindings(report).map((f) => ({ ...f, target: `${target}: ${f.target}` })),
+    );
+  }
+  for (const image of images) {
+    const file = path.join(dir, "images", `${reportSlug(image)}.json`);
+    const error = path.join(dir, "images", `${reportSlug(image)}.error`);
+    let report: unknown;
+    try {
+      report = JSON.parse(readFileSync(file, "utf8"));
+    } catch {
+      const why = existsSync(error)
+        ? readFileSync(error, "utf8").trim().split("\n").slice(-1)[0]!
+        : "no report was written";
+      out.push(unreadable(image, why));
+      continue;
+    }
+    const artifact = (report as { ArtifactName?: unknown }).ArtifactName;
+    if (artifact !== image) {
+      out.push(unreadable(image, `the report is of ${String(artifact)}`));
+      continue;
+    }
+    out.push(...imageFindings(image, report));
+  }
+  const config = path.join(dir, "config.json");
+  if (existsSync(config)) out.push(...configFindings(readJson(config)));
+  else out.push({ ...unreadable("manifests", "no config report"), target: "manifests" });
+  const workflows = path.join(dir, "workflows.json");
+  if (existsSync(workflows)) out.push(...workflowFindings(readJson(workflows)));
+  else out.push({ ...unreadable("workflows", "no workflow report"), target: "workflows" });
+  return out;
+}
+
+function main(argv: readonly string[]): { stdout: string; code: number } {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: [...rest],
+    allowPositionals: true,
+    options: {
+      out: { type: "string" },
+      plan: { type: "string", multiple: true, default: [] },
+      "base-plan": { type: "string", multiple: true, default: [] },
+      reports: { type: "string" },
+      "base-reports": { type: "string" },
+      policy: { type: "string", default: path.join("security", "scan-policy.yaml") },
+      today: { type: "string", default: new Date().toISOString().slice(0, 10) },
+      markdown: { type: "boolean", default: false },
+    },
+  });
+  switch (command) {
+    case "images": {
+      const { images } = planImages(plansOf(positionals));
+      return { stdout: images.map((i) => `${reportSlug(i)} ${i}\n`).join(""), code: 0 };
+    }
+    case "sources": {
+      const { built } = planImages(plansOf(positionals));
+      return {
+        stdout: built
+          .map((b) => `${reportSlug(b.context)} ${b.context} ${b.repository}\n`)
+          .join(""),
+        code: 0,
+      };
+    }
+    case "manifests": {
+      if (values.out === undefined) throw new UsageError("manifests: --out DIR is required");
+      mkdirSync(values.out, { recursive: true });
+      let n = 0;
+      for (const plan of plansOf(positionals)) {
+        for (const r of (plan as { resources?: { type: string; name: string; inputs: object }[] })
+          .resources ?? []) {
+          const k = manifestKind(r.type);
+          // Secrets are shown as placeholders in a plan; their manifests say nothing to scan.
+          if (k === undefined || k.kind === "Secret") continue;
+          writeFileSync(
+            path.join(values.out, `${r.name}.yaml`),
+            stringify({ ...r.inputs, ...k }, { aliasDuplicateObjects: false }),
+          );
+          n++;
+        }
+      }
+      return { stdout: `${n} manifests written to ${values.out}\n`, code: 0 };
+    }
+    case "report": {
+      const plans = values.plan;
+      if (plans.length === 0 || values.reports === undefined) {
+        throw new UsageError("report: --plan FILE (one or more) and --reports DIR are required");
+      }
+      const head = planImages(plansOf(plans));
+      const findings = reportFindings(values.reports, head.images, head.built);
+      let base: ScanFinding[] | undefined;
+      if (values["base-plan"].length > 0 || values["base-reports"] !== undefined) {
+        const before = new Set(planImages(plansOf(values["base-plan"])).images);
+        base = [
+          // An image the base deploys too brings its findings along: not new here.
+          ...findings.filter((f) => f.scanner === "image" && before.has(f.target)),
+          ...(values["base-reports"] !== undefined
+            ? reportFindings(values["base-reports"], []).filter((f) => f.scanner !== "image")
+            : []),
+        ];
+      }
+      let policy;
+      try {
+        policy = readScanPolicy(values.policy);
+      } catch (err) {
+        if (err instanceof ScanPolicyError) throw new UsageError(err.message);
+        throw err;
+      }
+      const verdict = judge(findings, policy, values.today, base);
+      const text = values.markdown
+        ? verdictMarkdown(verdict, { images: head.images.length })
+        : `${verdict.findings.map((f) => `${f.fails ? "FAIL" : f.accepted ? "accepted" : "ok"} ${f.severity} ${f.id} ${f.target}${f.where !== undefined ? ` (${f.where})` : ""}: ${f.title}`).join("\n")}\n${verdict.failing} failing at or above ${verdict.failOn}\n`;
+      return { stdout: text, code: verdict.failing > 0 ? 1 : 0 };
+    }
+    default:
+      throw new UsageError(
+        `unknown command ${JSON.stringify(command ?? "")} (images, sources, manifests or report)`,
+      );
+  }
+}
+
+export function scanCli(argv: readonly string[]): { stdout: string; stderr: string; code: number } {
+  try {
+    return { ...main(argv), stderr: "" };
+  } catch (err) {
+    if (
+      err instanceof UsageError ||
+      (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
+      return { stdout: "", stderr: `error: ${(err as Error).message}\n`, code: 2 };
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  const res = scanCli(process.argv.slice(2));
+  process.stdout.write(res.stdout);
+  process.stderr.write(res.stderr);
+  process.exitCode = res.code;
+}
