@@ -147,6 +147,9 @@ describe("Renovate finds every pin", () => {
     expect(found({ file, datasource: "pypi", depName: "zizmor" })).toEqual([
       expect.objectContaining({ currentValue: "1.29.0" }),
     ]);
+    expect(found({ file, datasource: "github-releases", depName: "helm/helm" })).toEqual([
+      expect.objectContaining({ currentValue: "v3.19.0" }),
+    ]);
   });
 
   it("nothing it finds is not a pin of the catalog, a stack or a workflow (no stale annotation)", () => {
@@ -156,7 +159,7 @@ describe("Renovate finds every pin", () => {
       Object.keys(MANIFESTS).length +
       Object.keys(PACKAGES).length +
       2 * SHIPPED_STACKS.length +
-      2;
+      3;
     expect(deps).toHaveLength(known);
   });
 });

@@ -54,7 +54,9 @@ describe("GitHub workflows", () => {
     const scan = pr.jobs.scan;
     const runs: string = scan.steps.map((s: { run?: string }) => s.run ?? "").join("\n");
     // The image list comes from the plans, never from a list kept beside them.
-    expect(runs).toContain("npm run -s scan -- images ../plans/head-*.json");
+    expect(runs).toContain("npm run -s scan -- images ../plans/head-*.json --charts ../charts");
+    expect(runs).toContain("npm run -s scan -- charts ../plans/head-*.json --out ../charts");
+    expect(runs).toContain("sha256sum -c -");
     expect(runs).toContain("npm run -s scan -- sources ../plans/head-*.json");
     expect(runs).toContain("trivy image --scanners vuln --format json");
     expect(runs).toContain("trivy config --format json");
@@ -70,6 +72,7 @@ describe("GitHub workflows", () => {
     expect([...read("pull-request.yml").matchAll(manager)].map((m) => [m[2], m[3]])).toEqual([
       ["aquasecurity/trivy", "v0.74.0"],
       ["zizmor", "1.29.0"],
+      ["helm/helm", "v3.19.0"],
     ]);
     // The plan job waits for the verdicts, also when the scan fails, and appends its stack's.
     expect(pr.jobs.plan.needs).toEqual(["test", "scan"]);

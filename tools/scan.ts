@@ -2,7 +2,12 @@
  * `npm run scan -- <command>`: the supply-chain scan of a pull request, around the scanners the
  * workflow runs (Trivy for images and manifests, zizmor for workflows).
  *
- *   npm run scan -- images PLAN.json...            one line per image: its report's slug and ref
+ *   npm run scan -- charts PLAN.json... --out DIR  one line per Helm release (id, release, chart,
+ *                                                  version, namespace, repository or -), and its
+ *                                                  values in DIR/<id>.values.yaml, to render it
+ *   npm run scan -- images PLAN.json... [--charts DIR]
+ *                                                  one line per image: its report's slug and ref
+ *                                                  (with the images of the charts rendered in DIR)
  *   npm run scan -- sources PLAN.json...           one line per image the stacks build: the
  *                                                  slug, build context and repository
  *   npm run scan -- manifests PLAN.json --out DIR  the plan's Kubernetes objects as YAML files
@@ -16,11 +21,11 @@
  * policy and prints the verdict (Markdown for the plan comment). It exits 1 when a finding fails
  * the gate, 2 on bad input. An image of the plan without a readable report fails it.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { stringify } from "yaml";
-import { planImages } from "./scan/images";
+import { parseAllDocuments, stringify } from "yaml";
+import { manifestImages, planCharts, planImages } from "./scan/images";
 import { ScanPolicyError, readScanPolicy } from "./scan/policy";
 import {
   configFindings,
@@ -105,6 +110,53 @@ function reportFindings(
   return out;
 }
 
+/** The rendered chart manifests of a directory (`<id>.yaml`, from `helm template`). */
+function renderedCharts(dir: string | undefined): Map<string, unknown[]> {
+  const out = new Map<string, unknown[]>();
+  if (dir === undefined || !existsSync(dir)) return out;
+  for (const f of readdirSync(dir).filter(
+    (x) => x.endsWith(".yaml") && !x.endsWith(".values.yaml"),
+  )) {
+    try {
+      out.set(
+        f.replace(/\.yaml$/, ""),
+        parseAllDocuments(readFileSync(path.join(dir, f), "utf8")).map((d) => d.toJS()),
+      );
+    } catch {
+      out.set(f.replace(/\.yaml$/, ""), []);
+    }
+  }
+  return out;
+}
+
+/** The plans' images and those of the charts they install, rendered in `charts`. */
+function allImages(plans: Parameters<typeof planImages>[0], charts: string | undefined): string[] {
+  const rendered = renderedCharts(charts);
+  const fromCharts = planCharts(plans).flatMap((c) => manifestImages(rendered.get(c.id) ?? []));
+  return [...new Set([...planImages(plans).images, ...fromCharts])].sort();
+}
+
+/** A chart of the plans that was not rendered: its images are unknown, which fails. */
+function chartProblems(
+  plans: Parameters<typeof planImages>[0],
+  charts: string | undefined,
+): ScanFinding[] {
+  if (charts === undefined) return [];
+  const rendered = renderedCharts(charts);
+  return planCharts(plans)
+    .filter((c) => (rendered.get(c.id) ?? []).length === 0)
+    .map((c) => {
+      const error = path.join(charts, `${c.id}.error`);
+      const why = existsSync(error)
+        ? readFileSync(error, "utf8").trim().split("\n").slice(-1)[0]!
+        : "it was not rendered";
+      return {
+        ...unreadable(`${c.chart} ${c.version}`, `its images are unknown: ${why}`),
+        id: "unrendered-chart",
+      };
+    });
+}
+
 function main(argv: readonly string[]): { stdout: string; code: number } {
   const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({
@@ -119,12 +171,22 @@ function main(argv: readonly string[]): { stdout: string; code: number } {
       policy: { type: "string", default: path.join("security", "scan-policy.yaml") },
       today: { type: "string", default: new Date().toISOString().slice(0, 10) },
       markdown: { type: "boolean", default: false },
+      charts: { type: "string" },
     },
   });
   switch (command) {
     case "images": {
-      const { images } = planImages(plansOf(positionals));
+      const images = allImages(plansOf(positionals), values.charts);
       return { stdout: images.map((i) => `${reportSlug(i)} ${i}\n`).join(""), code: 0 };
+    }
+    case "charts": {
+      if (values.out === undefined) throw new UsageError("charts: --out DIR is required");
+      mkdirSync(values.out, { recursive: true });
+      const lines = planCharts(plansOf(positionals)).map((c) => {
+        writeFileSync(path.join(values.out!, `${c.id}.values.yaml`), stringify(c.values));
+        return `${c.id} ${c.release} ${c.chart} ${c.version} ${c.namespace} ${c.repo ?? "-"}\n`;
+      });
+      return { stdout: lines.join(""), code: 0 };
     }
     case "sources": {
       const { built } = planImages(plansOf(positionals));
@@ -160,7 +222,11 @@ function main(argv: readonly string[]): { stdout: string; code: number } {
         throw new UsageError("report: --plan FILE (one or more) and --reports DIR are required");
       }
       const head = planImages(plansOf(plans));
-      const findings = reportFindings(values.reports, head.images, head.built);
+      const images = allImages(plansOf(plans), values.charts);
+      const findings = [
+        ...reportFindings(values.reports, images, head.built),
+        ...chartProblems(plansOf(plans), values.charts),
+      ];
       let base: ScanFinding[] | undefined;
       if (values["base-plan"].length > 0 || values["base-reports"] !== undefined) {
         const before = new Set(planImages(plansOf(values["base-plan"])).images);
@@ -181,13 +247,13 @@ function main(argv: readonly string[]): { stdout: string; code: number } {
       }
       const verdict = judge(findings, policy, values.today, base);
       const text = values.markdown
-        ? verdictMarkdown(verdict, { images: head.images.length })
+        ? verdictMarkdown(verdict, { images: images.length })
         : `${verdict.findings.map((f) => `${f.fails ? "FAIL" : f.accepted ? "accepted" : "ok"} ${f.severity} ${f.id} ${f.target}${f.where !== undefined ? ` (${f.where})` : ""}: ${f.title}`).join("\n")}\n${verdict.failing} failing at or above ${verdict.failOn}\n`;
       return { stdout: text, code: verdict.failing > 0 ? 1 : 0 };
     }
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command ?? "")} (images, sources, manifests or report)`,
+        `unknown command ${JSON.stringify(command ?? "")} (images, charts, sources, manifests or report)`,
       );
   }
 }

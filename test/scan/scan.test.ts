@@ -182,6 +182,7 @@ describe("the gate", () => {
     accepted: { id: string; target: string; reason: string; expires: string }[] = [],
   ) => ({
     failOn: "HIGH" as const,
+    onlyFixable: false,
     accepted,
   });
 
@@ -226,6 +227,17 @@ describe("the gate", () => {
     expect(later.findings[0]!.expired).toBe("2026-12-31");
   });
 
+  it("a vulnerability no version fixes is listed but does not fail, unless the policy says so", () => {
+    const unfixed = f({ severity: "CRITICAL" });
+    const fixable = f({ id: "CVE-2", fixedIn: "1.2.3" });
+    const v = judge([unfixed, fixable], { ...policy(), onlyFixable: true }, "2026-12-02");
+    expect(v.findings.map((x) => [x.id, x.fails])).toEqual([
+      ["CVE-2", true],
+      ["CVE-2026-0001", false],
+    ]);
+    expect(judge([unfixed], policy(), "2026-12-02").failing).toBe(1);
+  });
+
   it("new findings first: those the base branch does not have", () => {
     const v = judge(
       [
@@ -233,7 +245,7 @@ describe("the gate", () => {
         f({ id: "CVE-NEW", severity: "LOW" }),
         f({ id: "CVE-NEW2", severity: "LOW" }),
       ],
-      { failOn: "CRITICAL", accepted: [] },
+      { failOn: "CRITICAL", onlyFixable: false, accepted: [] },
       "2026-12-02",
       [f({ id: "CVE-OLD" })],
     );
@@ -265,7 +277,7 @@ describe("the gate", () => {
                 },
               ]
             : [];
-          const v = judge([finding], { failOn, accepted: acc }, "2026-12-02");
+          const v = judge([finding], { failOn, onlyFixable: false, accepted: acc }, "2026-12-02");
           const live = accepted && !expired;
           expect(v.findings[0]!.fails).toBe(
             (blocking || severityRank(s) >= severityRank(failOn)) && !live,
@@ -280,6 +292,7 @@ describe("the policy file", () => {
   it("the shipped one reads, with HIGH as its threshold", () => {
     expect(readScanPolicy(path.join(REPO_ROOT, "security", "scan-policy.yaml"))).toEqual({
       failOn: "HIGH",
+      onlyFixable: true,
       accepted: [],
     });
   });
@@ -364,7 +377,52 @@ describe("npm run scan -- report", () => {
       code: 2,
     });
     expect(scanCli(["frobnicate"]).stderr).toBe(
-      'error: unknown command "frobnicate" (images, sources, manifests or report)\n',
+      'error: unknown command "frobnicate" (images, charts, sources, manifests or report)\n',
     );
+  });
+});
+
+describe("the charts the plans install", () => {
+  it("are listed to render, and their images join the scan; one not rendered fails", async () => {
+    const { file } = await planJson("dev");
+    const charts = path.join(dir, "charts-dev");
+    const listed = scanCli(["charts", file, "--out", charts]);
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout.trim().split("\n");
+    expect(lines).toContain(
+      "dev-model-autoscaler-keda keda keda 2.20.2 kube-system https://kedacore.github.io/charts",
+    );
+    // What `helm template` renders: a workload of the chart.
+    writeFileSync(
+      path.join(charts, "dev-model-autoscaler-keda.yaml"),
+      "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: keda-operator}\n---\n" +
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: keda-operator}\n" +
+        "spec: {template: {spec: {containers: [{name: keda-operator, image: 'ghcr.io/kedacore/keda:2.20.2'}]}}}\n",
+    );
+    const images = scanCli(["images", file, "--charts", charts]).stdout;
+    expect(images).toContain(
+      `${reportSlug("ghcr.io/kedacore/keda:2.20.2")} ghcr.io/kedacore/keda:2.20.2\n`,
+    );
+    const reports = path.join(dir, "reports-charts");
+    mkdirSync(path.join(reports, "images"), { recursive: true });
+    writeFileSync(path.join(reports, "config.json"), "{}");
+    writeFileSync(path.join(reports, "workflows.json"), "[]");
+    writeFileSync(path.join(charts, "dev-observability-loki.error"), "Error: chart not found");
+    const res = scanCli([
+      "report",
+      "--plan",
+      file,
+      "--reports",
+      reports,
+      "--charts",
+      charts,
+      "--policy",
+      path.join(REPO_ROOT, "security", "scan-policy.yaml"),
+    ]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain(
+      "FAIL UNKNOWN unrendered-chart loki 6.30.1: the scanner could not read this image: its images are unknown: Error: chart not found",
+    );
+    expect(res.stdout).toContain("FAIL UNKNOWN unreadable ghcr.io/kedacore/keda:2.20.2");
   });
 });

@@ -80,3 +80,56 @@ export function planImages(plans: readonly PlanJson[]): PlanImages {
     unknown: unknown.sort(),
   };
 }
+
+/**
+ * The container images of rendered manifests (the charts the plans install, `helm template`d by
+ * the workflow): every `image` of a workload's containers, by the same reading as the plan's.
+ */
+export function manifestImages(docs: readonly unknown[]): string[] {
+  const kinds: Record<string, string> = {
+    Pod: "kubernetes:core/v1:Pod",
+    Deployment: "kubernetes:apps/v1:Deployment",
+    StatefulSet: "kubernetes:apps/v1:StatefulSet",
+    DaemonSet: "kubernetes:apps/v1:DaemonSet",
+    ReplicaSet: "kubernetes:apps/v1:ReplicaSet",
+    Job: "kubernetes:batch/v1:Job",
+    CronJob: "kubernetes:batch/v1:CronJob",
+  };
+  const out = new Set<string>();
+  for (const doc of docs) {
+    const type = kinds[String(rec(doc)["kind"])];
+    if (type === undefined) continue;
+    for (const { c } of containersOf(WORKLOADS[type]!(rec(doc)))) {
+      if (typeof c["image"] === "string" && !placeholder(c["image"])) out.add(c["image"]);
+    }
+  }
+  return [...out].sort();
+}
+
+/** The Helm releases of the plans: what `helm template` needs to render each. */
+export function planCharts(plans: readonly PlanJson[]): {
+  readonly id: string;
+  readonly release: string;
+  readonly chart: string;
+  readonly version: string;
+  readonly repo: string | undefined;
+  readonly namespace: string;
+  readonly values: Record<string, unknown>;
+}[] {
+  return plans.flatMap((plan) =>
+    (plan.resources ?? [])
+      .filter((r) => r.type === "kubernetes:helm.sh/v3:Release")
+      .map((r) => {
+        const repo = rec(r.inputs["repositoryOpts"])["repo"];
+        return {
+          id: `${plan.stack ?? "stack"}-${r.name}`,
+          release: typeof r.inputs["name"] === "string" ? r.inputs["name"] : r.name,
+          chart: String(r.inputs["chart"]),
+          version: String(r.inputs["version"]),
+          repo: typeof repo === "string" ? repo : undefined,
+          namespace: typeof r.inputs["namespace"] === "string" ? r.inputs["namespace"] : "default",
+          values: rec(r.inputs["values"]),
+        };
+      }),
+  );
+}

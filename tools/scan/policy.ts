@@ -20,6 +20,12 @@ export const ScanPolicySchema = z.strictObject({
   failOn: z
     .enum(SEVERITIES)
     .describe("The lowest severity that fails a pull request. An unreadable image always does."),
+  onlyFixable: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Vulnerabilities without a fixed version are listed but do not fail: no update removes them.",
+    ),
   accepted: z
     .array(
       z.strictObject({

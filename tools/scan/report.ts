@@ -187,7 +187,10 @@ export function judge(
     const a = i >= 0 ? policy.accepted[i] : undefined;
     if (i >= 0) used.add(i);
     const live = a !== undefined && a.expires >= today;
-    const over = f.blocking === true || severityRank(f.severity) >= severityRank(policy.failOn);
+    const unfixable = policy.onlyFixable && f.scanner === "image" && f.fixedIn === undefined;
+    const over =
+      f.blocking === true ||
+      (severityRank(f.severity) >= severityRank(policy.failOn) && !unfixable);
     return {
       ...f,
       isNew: base !== undefined && !before.has(key(f)),
