@@ -99,21 +99,23 @@ const sleep = () => [
   `${JSON.stringify(process.execPath)} -e "fetch('${base}/__sleep',{method:'POST'})"`,
 ];
 
+/** A measurement of the stand-in's model "tiny", putting it to sleep before each run. */
+const measureArgs = (runs: number) => [
+  "--url",
+  `${base}/v1`,
+  "--model",
+  "tiny",
+  "--runs",
+  String(runs),
+  "--profile",
+  profile,
+  ...sleep(),
+];
+
 describe("npm run cold-start", () => {
   it("measures the waking request against warm ones of the same run, with the key as Bearer", async () => {
     state = { asleep: false, wakingUntil: 0, holdMs: 60_000 };
-    const res = await run([
-      "--url",
-      `${base}/v1`,
-      "--model",
-      "tiny",
-      "--runs",
-      "2",
-      "--profile",
-      profile,
-      "--json",
-      ...sleep(),
-    ]);
+    const res = await run([...measureArgs(2), "--json"]);
     expect(res.stderr).toBe("");
     expect(res.code).toBe(0);
     const out = JSON.parse(res.stdout);
@@ -132,19 +134,7 @@ describe("npm run cold-start", () => {
 
   it("a hold shorter than the load: the waking request's 504 is reported and retried", async () => {
     state = { asleep: false, wakingUntil: 0, holdMs: 400 };
-    const res = await run([
-      "--url",
-      `${base}/v1`,
-      "--model",
-      "tiny",
-      "--runs",
-      "1",
-      "--profile",
-      profile,
-      "--retry-after",
-      "0.2",
-      ...sleep(),
-    ]);
+    const res = await run([...measureArgs(1), "--retry-after", "0.2"]);
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(
       /^run 1: woke in [\d.]+ s, .*; the waking request got 504 after [\d.]+ s(, 504 after [\d.]+ s)* first\n/,

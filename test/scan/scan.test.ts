@@ -321,6 +321,19 @@ describe("the policy file", () => {
   });
 });
 
+/** `npm run scan -- report` of a plan against a reports directory, with the shipped policy. */
+const report = (file: string, reports: string, ...extra: string[]) =>
+  scanCli([
+    "report",
+    "--plan",
+    file,
+    "--reports",
+    reports,
+    "--policy",
+    path.join(REPO_ROOT, "security", "scan-policy.yaml"),
+    ...extra,
+  ]);
+
 describe("npm run scan -- report", () => {
   it("judges the reports of every planned image; one missing is unreadable and fails", async () => {
     const { file, plan } = await planJson("dev");
@@ -349,18 +362,7 @@ describe("npm run scan -- report", () => {
       JSON.stringify({ SchemaVersion: 2, Results: [] }),
     );
     writeFileSync(path.join(reports, "workflows.json"), "[]");
-    const res = scanCli([
-      "report",
-      "--plan",
-      file,
-      "--reports",
-      reports,
-      "--policy",
-      path.join(REPO_ROOT, "security", "scan-policy.yaml"),
-      "--markdown",
-      "--today",
-      "2026-12-02",
-    ]);
+    const res = report(file, reports, "--markdown", "--today", "2026-12-02");
     expect(res.stderr).toBe("");
     expect(res.code).toBe(1);
     expect(res.stdout).toContain("**1 finding at or above HIGH** (or unreadable) fail this change");
@@ -408,17 +410,7 @@ describe("the charts the plans install", () => {
     writeFileSync(path.join(reports, "config.json"), "{}");
     writeFileSync(path.join(reports, "workflows.json"), "[]");
     writeFileSync(path.join(charts, "dev-observability-loki.error"), "Error: chart not found");
-    const res = scanCli([
-      "report",
-      "--plan",
-      file,
-      "--reports",
-      reports,
-      "--charts",
-      charts,
-      "--policy",
-      path.join(REPO_ROOT, "security", "scan-policy.yaml"),
-    ]);
+    const res = report(file, reports, "--charts", charts);
     expect(res.code).toBe(1);
     expect(res.stdout).toContain(
       "FAIL UNKNOWN unrendered-chart loki 6.30.1: the scanner could not read this image: its images are unknown: Error: chart not found",
