@@ -455,7 +455,11 @@ export const ModelSchema = z
       .min(256)
       .optional()
       .describe("Maximum context length in tokens. @default - the model's own"),
-    hostname: hostnameSchema.optional().describe("Public name. @default - not exposed"),
+    hostname: hostnameSchema
+      .optional()
+      .describe(
+        "Public name straight to this server, besides the gateway's (engines that check the key: vllm, llamacpp). @default - not exposed",
+      ),
   })
   .describe("One model-serving deployment with an OpenAI-compatible API.");
 

@@ -457,6 +457,13 @@ function gatewayProblems(
     });
   }
   models.forEach((m, i) => {
+    // Ollama and Docker Model Runner check no key: a name of their own would publish them open.
+    if (m.hostname !== undefined && ENGINES[m.engine].servesWithoutKey === undefined) {
+      problems.push({
+        path: ["models", i, "hostname"],
+        message: `model "${m.name}": ${m.engine} checks no API key, so ${m.hostname} would serve it to anyone: reach it through the gateway (modelGateway.hostname), which checks the key`,
+      });
+    }
     if (m.minReplicas === 0 && m.hostname !== undefined) {
       problems.push({
         path: ["models", i, "minReplicas"],

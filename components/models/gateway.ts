@@ -69,13 +69,9 @@ export function servedModelName(m: ModelSpec): string {
   }
 }
 
-/** Which engines check the Bearer key (vLLM's VLLM_API_KEY, llama.cpp's LLAMA_API_KEY). */
-export const ENGINE_CHECKS_KEY: Readonly<Record<ModelSpec["engine"], boolean>> = {
-  vllm: true,
-  llamacpp: true,
-  ollama: false,
-  "docker-model-runner": false,
-};
+/** Whether an engine checks the Bearer key (vLLM's VLLM_API_KEY, llama.cpp's LLAMA_API_KEY). */
+export const checksKey = (engine: ModelSpec["engine"]): boolean =>
+  ENGINES[engine].servesWithoutKey !== undefined;
 
 /** The gateway's route to a model, directly or, for a model scaled to zero, through the wake name. */
 export function gatewayRoute(m: ModelSpec, namespace: string): GatewayRoute {
@@ -89,7 +85,7 @@ export function gatewayRoute(m: ModelSpec, namespace: string): GatewayRoute {
     modelName: m.name,
     model: `${provider}/${servedModelName(m)}`,
     apiBase: `${base}${e.apiBase}`,
-    sendsKey: ENGINE_CHECKS_KEY[m.engine],
+    sendsKey: checksKey(m.engine),
   };
 }
 

@@ -807,3 +807,18 @@ describe("stack config validation: what the autoscalers read", () => {
     );
   });
 });
+
+describe("stack config validation: public names of models", () => {
+  it("an engine that checks no key gets no hostname of its own", () => {
+    const raw = base();
+    raw["models"].push({
+      name: "chat",
+      engine: "ollama",
+      source: { ollama: "qwen2.5:7b" },
+      hostname: "chat.example.com",
+    });
+    expect(problems(raw)).toEqual([
+      'homebrew-dev:models[1].hostname: model "chat": ollama checks no API key, so chat.example.com would serve it to anyone: reach it through the gateway (modelGateway.hostname), which checks the key',
+    ]);
+  });
+});

@@ -153,9 +153,11 @@ describe("npm run plan: one validation phase, every problem at once with its key
       doc.setIn(["config", "homebrew-dev:models", 1, "minReplicas"], 1);
     });
     expect(res.code).toBe(1);
+    // smollm runs on Docker Model Runner, which checks no key: a name of its own is refused too.
     expect(res.stderr).toBe(
-      "error: invalid stack configuration (1 problem):\n" +
-        "  - homebrew-dev:models[1].hostname: hostname llm.staging.homebrew.example is already exposed by models[0].hostname: one public name, one service\n",
+      "error: invalid stack configuration (2 problems):\n" +
+        "  - homebrew-dev:models[1].hostname: hostname llm.staging.homebrew.example is already exposed by models[0].hostname: one public name, one service\n" +
+        '  - homebrew-dev:models[1].hostname: model "smollm": docker-model-runner checks no API key, so llm.staging.homebrew.example would serve it to anyone: reach it through the gateway (modelGateway.hostname), which checks the key\n',
     );
   });
 
