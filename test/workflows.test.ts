@@ -57,7 +57,7 @@ describe("GitHub workflows", () => {
     expect(runs).toContain("npm run -s scan -- images ../plans/head-*.json --charts ../charts");
     expect(runs).toContain("npm run -s scan -- charts ../plans/head-*.json --out ../charts");
     expect(runs).toContain("sha256sum -c -");
-    expect(runs).toContain("npm run -s scan -- sources ../plans/head-*.json");
+    expect(runs).toContain("npm run -s scan -- sources ../plans/$side-*.json");
     expect(runs).toContain("trivy image --scanners vuln --format json");
     expect(runs).toContain("trivy config --format json");
     expect(runs).toContain("zizmor --offline --format json .");

@@ -62,7 +62,25 @@ const median = (xs: readonly number[]) => {
   return s.length === 0 ? NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** One chat completion, timed; a stream's first token is its first `data:` event with content. */
+/** Whether a server-sent event of a completion stream carries generated text. */
+export function carriesText(event: string): boolean {
+  const data = /^data: (.*)$/m.exec(event)?.[1];
+  if (data === undefined || data === "[DONE]") return false;
+  try {
+    const choice = (
+      JSON.parse(data) as { choices?: { delta?: { content?: unknown }; text?: unknown }[] }
+    ).choices?.[0];
+    const text = choice?.delta?.content ?? choice?.text;
+    return typeof text === "string" && text.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One chat completion, timed; a stream's first token is its first event with generated text (the
+ * first event usually carries the role alone).
+ */
 async function timed(url: string, key: string, model: string, req: Omit<ProfileRequest, "at">) {
   const start = performance.now();
   const since = () => (performance.now() - start) / 1000;
@@ -82,7 +100,7 @@ async function timed(url: string, key: string, model: string, req: Omit<ProfileR
   let text = "";
   for await (const chunk of res.body ?? []) {
     text += decoder.decode(chunk as Uint8Array, { stream: true });
-    if (firstToken === undefined && (!req.stream || /data: (?!\[DONE\])\S/.test(text))) {
+    if (firstToken === undefined && (!req.stream || text.split("\n\n").some(carriesText))) {
       firstToken = since();
     }
   }
@@ -104,25 +122,35 @@ export async function measure(opts: {
   const [first, ...rest] = profile.requests;
   if (first === undefined) throw new UsageError("the profile has no request");
   const wakeStart = performance.now();
-  const others = rest.map(
-    (r) =>
-      new Promise<Timing>((resolve, reject) =>
-        setTimeout(() => timed(url, key, model, r).then(resolve, reject), r.at - first.at),
-      ),
+  // Handled at once: a failure of one of these while the wake is still awaited is reported with
+  // the run, not as an unhandled rejection.
+  const others = rest.map((r) =>
+    new Promise<Timing>((resolve, reject) =>
+      setTimeout(() => timed(url, key, model, r).then(resolve, reject), r.at - first.at),
+    ).then(
+      (t) => ({ ok: true as const, t }),
+      (error: unknown) => ({ ok: false as const, error }),
+    ),
   );
   const attempts: Timing[] = [];
   for (;;) {
     const t = await timed(url, key, model, first);
     attempts.push(t);
     if (t.status === 200) break;
-    if (t.status < 500 || attempts.length >= 20) {
+    // What an OpenAI client retries: a timeout (LiteLLM answers 408 for one), too many requests,
+    // a server error (the interceptor's 504 when the hold runs out).
+    const retryable = t.status === 408 || t.status === 429 || t.status >= 500;
+    if (!retryable || attempts.length >= 20) {
       throw new Error(`the waking request got ${t.status} (attempt ${attempts.length})`);
     }
     await new Promise((r) => setTimeout(r, (opts.retryAfterSeconds ?? 5) * 1000));
   }
   const last = attempts[attempts.length - 1]!;
   const wakeSeconds = (performance.now() - wakeStart) / 1000 - (last.total - last.firstToken);
-  const during = await Promise.all(others);
+  const during = (await Promise.all(others)).map((o) => {
+    if (!o.ok) throw o.error;
+    return o.t;
+  });
   const warm: number[] = [];
   for (let i = 0; i < profile.warm.count; i++) {
     warm.push((await timed(url, key, model, profile.warm)).firstToken);

@@ -207,8 +207,9 @@ function main(argv: readonly string[]): { stdout: string; code: number } {
           const k = manifestKind(r.type);
           // Secrets are shown as placeholders in a plan; their manifests say nothing to scan.
           if (k === undefined || k.kind === "Secret") continue;
+          // Named by stack too: the stacks share resource names, and their manifests differ.
           writeFileSync(
-            path.join(values.out, `${r.name}.yaml`),
+            path.join(values.out, `${String((plan as { stack?: string }).stack)}--${r.name}.yaml`),
             stringify({ ...r.inputs, ...k }, { aliasDuplicateObjects: false }),
           );
           n++;
@@ -221,20 +222,41 @@ function main(argv: readonly string[]): { stdout: string; code: number } {
       if (plans.length === 0 || values.reports === undefined) {
         throw new UsageError("report: --plan FILE (one or more) and --reports DIR are required");
       }
-      const head = planImages(plansOf(plans));
-      const images = allImages(plansOf(plans), values.charts);
+      const headPlans = plansOf(plans);
+      const head = planImages(headPlans);
+      const images = allImages(headPlans, values.charts);
+      // The manifests of these stacks only (the config report covers every stack's).
+      const stacks = headPlans.map((p) => `${String(p.stack)}--`);
+      const ofTheseStacks = (f: ScanFinding) =>
+        f.scanner !== "config" || stacks.some((st) => f.target.startsWith(st));
       const findings = [
-        ...reportFindings(values.reports, images, head.built),
-        ...chartProblems(plansOf(plans), values.charts),
+        ...reportFindings(values.reports, images, head.built).filter(ofTheseStacks),
+        ...chartProblems(headPlans, values.charts),
       ];
       let base: ScanFinding[] | undefined;
       if (values["base-plan"].length > 0 || values["base-reports"] !== undefined) {
-        const before = new Set(planImages(plansOf(values["base-plan"])).images);
+        const basePlans = plansOf(values["base-plan"]);
+        // An image the base deploys too, or one of a chart it installs at the same version,
+        // brings its findings along: not new here.
+        const releases = new Set(
+          planCharts(basePlans).map((c) => `${c.id} ${c.chart} ${c.version}`),
+        );
+        const rendered = renderedCharts(values.charts);
+        const before = new Set([
+          ...planImages(basePlans).images,
+          ...planCharts(headPlans)
+            .filter((c) => releases.has(`${c.id} ${c.chart} ${c.version}`))
+            .flatMap((c) => manifestImages(rendered.get(c.id) ?? [])),
+        ]);
         base = [
-          // An image the base deploys too brings its findings along: not new here.
-          ...findings.filter((f) => f.scanner === "image" && before.has(f.target)),
+          ...findings.filter(
+            (f) =>
+              f.scanner === "image" && !f.target.includes(" (built from ") && before.has(f.target),
+          ),
           ...(values["base-reports"] !== undefined
-            ? reportFindings(values["base-reports"], []).filter((f) => f.scanner !== "image")
+            ? reportFindings(values["base-reports"], [], planImages(basePlans).built).filter(
+                (f) => f.scanner !== "image" || f.target.includes(" (built from "),
+              )
             : []),
         ];
       }

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { carriesText } from "../../tools/cold-start";
 import { REPO_ROOT } from "../helpers/cli";
 
 /**
@@ -42,8 +43,10 @@ beforeAll(async () => {
       const answer = () => {
         if (stream) {
           res.writeHead(200, { "Content-Type": "text/event-stream" });
-          res.write('data: {"choices":[{"delta":{"content":"ready"}}]}\n\n');
-          setTimeout(() => res.end("data: [DONE]\n\n"), 20);
+          // The role first, as servers send it; the text a moment later.
+          res.write('data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n');
+          setTimeout(() => res.write('data: {"choices":[{"delta":{"content":"ready"}}]}\n\n'), 30);
+          setTimeout(() => res.end("data: [DONE]\n\n"), 50);
         } else {
           res.writeHead(200, { "Content-Type": "application/json" });
           res.end('{"choices":[{"message":{"content":"ready"}}]}');
@@ -111,6 +114,21 @@ const measureArgs = (runs: number) => [
   profile,
   ...sleep(),
 ];
+
+describe("the first token of a stream", () => {
+  it("is the first event with text: not the role, not the end", () => {
+    expect(
+      [
+        'data: {"choices":[{"delta":{"role":"assistant"}}]}',
+        'data: {"choices":[{"delta":{"content":""}}]}',
+        'data: {"choices":[{"delta":{"content":"Hi"}}]}',
+        'data: {"choices":[{"text":"Once"}]}',
+        "data: [DONE]",
+        ": keep-alive",
+      ].map(carriesText),
+    ).toEqual([false, false, true, true, false, false]);
+  });
+});
 
 describe("npm run cold-start", () => {
   it("measures the waking request against warm ones of the same run, with the key as Bearer", async () => {

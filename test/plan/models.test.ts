@@ -296,7 +296,15 @@ describe("one autoscaler per workload", () => {
   it("from an HPA per model to KEDA: each ScaledObject takes its model's HPA over", async () => {
     const head = await planOf("prod");
     const diff = diffPlans(await withHpas(), head);
-    expect(diff.findings.filter((f) => f.check === "autoscaler-handover")).toEqual([]);
+    // Taken over, and then deleted by the old resource's delete: KEDA makes it again, without its
+    // history, unless the old HPA leaves the state first. Said loudly, not refused.
+    const handover = diff.findings.filter((f) => f.check === "autoscaler-handover");
+    expect(handover.map((f) => f.level)).toEqual(["warning", "warning", "warning", "warning"]);
+    expect(handover.map((f) => f.message)).toContainEqual(
+      expect.stringMatching(
+        /^ScaledObject qwen-7b takes HPA qwen-7b over, and deleting model-qwen-7b-hpa afterwards removes the HPA KEDA then owns: .* run `pulumi state delete urn:pulumi:prod::homebrew-dev::.*model-qwen-7b-hpa` before `pulumi up`$/,
+      ),
+    );
     expect(
       diff.changes
         .filter((c) => c.name.endsWith("-hpa") || c.name.endsWith("-scaler"))
@@ -317,7 +325,7 @@ describe("one autoscaler per workload", () => {
       if (name.endsWith("-scaler")) delete i["metadata"].annotations;
     });
     const refused = diffPlans(await withHpas(), bare).findings.filter(
-      (f) => f.check === "autoscaler-handover",
+      (f) => f.check === "autoscaler-handover" && f.level === "error",
     );
     expect(refused.map((f) => f.message)).toContain(
       'ScaledObject qwen-7b is created while HPA qwen-7b still scales models/StatefulSet/qwen-7b: KEDA\'s webhook refuses it, as `pulumi up` deletes the HPA only afterwards (annotate it scaledobject.keda.sh/transfer-hpa-ownership: "true" with advanced.horizontalPodAutoscalerConfig.name qwen-7b)',

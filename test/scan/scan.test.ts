@@ -227,6 +227,38 @@ describe("the gate", () => {
     expect(later.findings[0]!.expired).toBe("2026-12-31");
   });
 
+  it("a file's finding is the same finding when its line moves; an image's is its package's", () => {
+    const cfg = (line: number): ScanFinding => ({
+      scanner: "workflow",
+      target: "./.github/workflows/deploy.yml",
+      id: "template-injection",
+      severity: "HIGH",
+      title: "code injection",
+      where: `./.github/workflows/deploy.yml:${line}`,
+    });
+    expect(judge([cfg(160)], policy(), "2026-12-02", [cfg(40)]).findings[0]!.isNew).toBe(false);
+    const pkg = (version: string) => f({ where: `libssl3 ${version}` });
+    expect(judge([pkg("3.0.16")], policy(), "2026-12-02", [pkg("3.0.15")]).findings[0]!.isNew).toBe(
+      true,
+    );
+  });
+
+  it("a live acceptance covers a finding an expired one also names", () => {
+    const both = [
+      { id: "CVE-2026-0001", target: "*", reason: "accepted last quarter", expires: "2026-09-30" },
+      {
+        id: "CVE-2026-0001",
+        target: "valkey/*",
+        reason: "accepted again, still unreachable",
+        expires: "2027-03-31",
+      },
+    ];
+    const v = judge([f({})], policy(both), "2026-12-02");
+    expect(v.failing).toBe(0);
+    expect(v.findings[0]!.accepted?.expires).toBe("2027-03-31");
+    expect(v.unusedAcceptances).toEqual([]);
+  });
+
   it("a vulnerability no version fixes is listed but does not fail, unless the policy says so", () => {
     const unfixed = f({ severity: "CRITICAL" });
     const fixable = f({ id: "CVE-2", fixedIn: "1.2.3" });
@@ -357,9 +389,19 @@ describe("npm run scan -- report", () => {
         JSON.stringify({ SchemaVersion: 2, ArtifactName: image, Results: [] }),
       );
     }
+    // Trivy's config report of every stack's manifests: this stack's only are judged here.
+    const misconfig = (target: string) => ({
+      Target: target,
+      Class: "config",
+      Type: "kubernetes",
+      Misconfigurations: [{ ID: "KSV-0014", Severity: "LOW", Status: "FAIL", Message: "m" }],
+    });
     writeFileSync(
       path.join(reports, "config.json"),
-      JSON.stringify({ SchemaVersion: 2, Results: [] }),
+      JSON.stringify({
+        SchemaVersion: 2,
+        Results: [misconfig("dev--app.yaml"), misconfig("prod--app.yaml")],
+      }),
     );
     writeFileSync(path.join(reports, "workflows.json"), "[]");
     const res = report(file, reports, "--markdown", "--today", "2026-12-02");
@@ -369,7 +411,9 @@ describe("npm run scan -- report", () => {
     expect(res.stdout).toContain(
       `| ✗ |  | UNKNOWN | unreadable | \`${second}\` |  | the scanner could not read this image: 2026-12-02T00:00:00Z\tFATAL\tFatal error\trun error: image scan error: unable to find the specified image |`,
     );
-    expect(res.stdout).toContain("<details><summary>1 more (below HIGH, or accepted)</summary>");
+    expect(res.stdout).toContain("<details><summary>2 more (below HIGH, or accepted)</summary>");
+    expect(res.stdout).toContain("`dev--app.yaml`");
+    expect(res.stdout).not.toContain("prod--app.yaml");
   });
 
   it("bad input: one line, exit 2", () => {

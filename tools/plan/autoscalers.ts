@@ -63,8 +63,9 @@ export const TRIGGER_METADATA: Readonly<
       "identityOwner",
     ],
   },
-  cpu: { required: ["value"], optional: ["containerName"] },
-  memory: { required: ["value"], optional: ["containerName"] },
+  // `type` is the deprecated spelling of the trigger's metricType, still read.
+  cpu: { required: ["value"], optional: ["containerName", "type"] },
+  memory: { required: ["value"], optional: ["containerName", "type"] },
   "external-push": { required: ["scalerAddress"] },
   external: { required: ["scalerAddress"] },
 };
@@ -115,7 +116,19 @@ export function autoscalerHandoverFindings(base: Plan, head: Plan): Finding[] {
     if (before.has(t.key)) continue;
     for (const h of hpas(base).filter((x) => targetOf(x).key === t.key)) {
       const old = targetOf(h).name;
-      if (takesOver(so, old)) continue;
+      if (takesOver(so, old)) {
+        // KEDA adopts the HPA; the delete of the old resource, which comes last, then removes it
+        // by name, and KEDA makes it again without its scale-down history.
+        if (!hpas(head).some((x) => x.name === h.name)) {
+          out.push({
+            check: "autoscaler-handover",
+            level: "warning",
+            urn: "",
+            message: `ScaledObject ${t.name} takes HPA ${old} over, and deleting ${h.name} afterwards removes the HPA KEDA then owns: KEDA makes it again at its next reconcile, without its scale-down history (replicas may drop at once). To keep it, run \`pulumi state delete ${"urn" in h ? String((h as { urn?: string }).urn) : h.name}\` before \`pulumi up\``,
+          });
+        }
+        continue;
+      }
       out.push({
         check: "autoscaler-handover",
         level: "error",

@@ -167,8 +167,12 @@ export interface Verdict {
   readonly unusedAcceptances: readonly { id: string; target: string }[];
 }
 
+/**
+ * What identifies a finding across branches: an image's by its package and version, a file's by
+ * its check alone (its line moves with every edit above it).
+ */
 const key = (f: Pick<ScanFinding, "scanner" | "target" | "id" | "where">) =>
-  `${f.scanner}\u0000${f.target}\u0000${f.id}\u0000${f.where ?? ""}`;
+  `${f.scanner}\u0000${f.target}\u0000${f.id}\u0000${f.scanner === "image" ? (f.where ?? "") : ""}`;
 
 /**
  * Every finding judged: accepted (until its expiry), new or existing (against the base branch's),
@@ -183,9 +187,13 @@ export function judge(
   const before = new Set((base ?? []).map(key));
   const used = new Set<number>();
   const judged = findings.map((f): Judged => {
-    const i = policy.accepted.findIndex((a) => a.id === f.id && targetMatches(a.target, f.target));
-    const a = i >= 0 ? policy.accepted[i] : undefined;
-    if (i >= 0) used.add(i);
+    // A live acceptance wins over an expired one for the same finding.
+    const matching = policy.accepted
+      .map((a, i) => ({ a, i }))
+      .filter(({ a }) => a.id === f.id && targetMatches(a.target, f.target))
+      .sort((x, y) => Number(y.a.expires >= today) - Number(x.a.expires >= today));
+    for (const { i } of matching) used.add(i);
+    const a = matching[0]?.a;
     const live = a !== undefined && a.expires >= today;
     const unfixable = policy.onlyFixable && f.scanner === "image" && f.fixedIn === undefined;
     const over =
