@@ -148,7 +148,7 @@ describe("Renovate finds every pin", () => {
       expect.objectContaining({ currentValue: "1.29.0" }),
     ]);
     expect(found({ file, datasource: "github-releases", depName: "helm/helm" })).toEqual([
-      expect.objectContaining({ currentValue: "v3.19.0" }),
+      expect.objectContaining({ currentValue: "v3.20.2" }),
     ]);
   });
 

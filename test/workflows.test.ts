@@ -72,7 +72,7 @@ describe("GitHub workflows", () => {
     expect([...read("pull-request.yml").matchAll(manager)].map((m) => [m[2], m[3]])).toEqual([
       ["aquasecurity/trivy", "v0.74.0"],
       ["zizmor", "1.29.0"],
-      ["helm/helm", "v3.19.0"],
+      ["helm/helm", "v3.20.2"],
     ]);
     // The plan job waits for the verdicts, also when the scan fails, and appends its stack's.
     expect(pr.jobs.plan.needs).toEqual(["test", "scan"]);
