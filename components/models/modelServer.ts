@@ -15,6 +15,7 @@ import {
   interceptorRouteSpec,
   scaledObjectSpec,
   startupBudgetSeconds,
+  wakeRouteName,
   type ScalingContext,
 } from "./autoscaling";
 import { engineArgs, engineEnv, prepullScript, sourceKind } from "./engines";
@@ -422,7 +423,7 @@ export class ModelServer extends pulumi.ComponentResource {
                 kind: "InterceptorRoute",
                 metadata: {
                   ...meta,
-                  name: m.name,
+                  name: wakeRouteName(m),
                   ...(m.coldStartSeconds !== undefined
                     ? { annotations: { [COLD_START_ANNOTATION]: String(m.coldStartSeconds) } }
                     : {}),

@@ -8,9 +8,7 @@
  */
 import { parseImage } from "../../policies/rules/images";
 import { containersOf, WORKLOADS } from "../../policies/rules/util";
-
-const rec = (v: unknown): Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+import { rec } from "../plan/analysis";
 
 export interface PlanImages {
   /** Scannable references, sorted, each once. */

@@ -10,6 +10,7 @@
  * A finding the base branch has too is "existing"; the rest are "new" and come first.
  */
 import { createHash } from "node:crypto";
+import { list, rec } from "../plan/analysis";
 import { SEVERITIES, severityRank, targetMatches, type ScanPolicy, type Severity } from "./policy";
 
 export type Scanner = "image" | "config" | "workflow";
@@ -29,10 +30,6 @@ export interface ScanFinding {
   readonly blocking?: boolean;
 }
 
-type Obj = Record<string, unknown>;
-const rec = (v: unknown): Obj =>
-  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : {};
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const severity = (v: unknown): Severity =>
   (SEVERITIES as readonly string[]).includes(String(v).toUpperCase())
